@@ -1,0 +1,5 @@
+//! Bitmap commands on string values: SETBIT, GETBIT, BITCOUNT, BITPOS, BITOP, BITFIELD.
+
+use super::CommandTable;
+
+pub fn register(_t: &mut CommandTable) {}

@@ -1,0 +1,222 @@
+//! What a command handler sees: the state shared by all clients ([`Shared`]), the calling
+//! client's session ([`Session`]) and its reply buffer, bundled as a [`Ctx`].
+//!
+//! The session is a plain struct owned by the connection task and lent to each command,
+//! so handlers never reach into the server layer.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use parking_lot::{Mutex, RwLock};
+
+use super::clients::{ClientInfo, ClientRegistry};
+use super::{Args, CommandTable};
+use crate::config::Config;
+use crate::protocol::ReplyBuf;
+use crate::store::Store;
+
+/// Server-wide counters reported by INFO (the store keeps per-shard ones of its own).
+#[derive(Default)]
+pub struct Stats {
+    pub total_connections_received: AtomicU64,
+    pub total_commands_processed: AtomicU64,
+    pub rejected_connections: AtomicU64,
+    pub net_input_bytes: AtomicU64,
+    pub net_output_bytes: AtomicU64,
+    pub rejected_calls: AtomicU64,
+    pub failed_calls: AtomicU64,
+    pub total_error_replies: AtomicU64,
+}
+
+/// One SLOWLOG entry.
+#[derive(Clone, Debug)]
+pub struct SlowlogEntry {
+    pub id: u64,
+    pub timestamp: u64,
+    pub usec: u64,
+    pub args: Vec<Vec<u8>>,
+    pub addr: String,
+    pub name: String,
+}
+
+#[derive(Default)]
+pub struct SlowLog {
+    pub entries: VecDeque<SlowlogEntry>,
+    pub next_id: u64,
+}
+
+/// State shared by every connection.
+pub struct Shared {
+    pub store: Store,
+    pub config: RwLock<Config>,
+    pub commands: CommandTable,
+    pub stats: Stats,
+    pub clients: ClientRegistry,
+    pub slowlog: Mutex<SlowLog>,
+    /// Cached `slowlog-log-slower-than` so the per-command check reads one atomic.
+    pub slowlog_threshold: std::sync::atomic::AtomicI64,
+    /// Set by SHUTDOWN; the server layer waits on `shutdown_notify`.
+    pub shutdown_requested: AtomicBool,
+    pub shutdown_notify: tokio::sync::Notify,
+    pub started: Instant,
+    pub started_unix_ms: u64,
+    /// Random 40-hex-digit id, as INFO's run_id.
+    pub run_id: String,
+    /// The TCP port actually bound (the configured one may be 0).
+    pub port: std::sync::atomic::AtomicU16,
+    pub executable: String,
+    pub config_file: String,
+}
+
+impl Shared {
+    pub fn new(config: Config) -> Self {
+        use rand::Rng;
+        let mut rng = rand::rng();
+        let run_id: String = (0..40)
+            .map(|_| char::from_digit(rng.random_range(0..16), 16).unwrap_or('0'))
+            .collect();
+        Shared {
+            store: Store::new(config.databases, config.shards),
+            slowlog_threshold: std::sync::atomic::AtomicI64::new(config.slowlog_log_slower_than),
+            port: std::sync::atomic::AtomicU16::new(config.port),
+            config: RwLock::new(config),
+            commands: CommandTable::new(),
+            stats: Stats::default(),
+            clients: ClientRegistry::default(),
+            slowlog: Mutex::new(SlowLog::default()),
+            shutdown_requested: AtomicBool::new(false),
+            shutdown_notify: tokio::sync::Notify::new(),
+            started: Instant::now(),
+            started_unix_ms: crate::util::now_ms(),
+            run_id,
+            executable: std::env::current_exe()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
+            config_file: String::new(),
+        }
+    }
+
+    /// Asks the server to stop (SHUTDOWN, signals).
+    pub fn request_shutdown(&self) {
+        self.shutdown_requested.store(true, Ordering::SeqCst);
+        self.shutdown_notify.notify_waiters();
+        self.shutdown_notify.notify_one();
+    }
+
+    /// Adds a command to the slow log if it took longer than the threshold.
+    #[inline]
+    pub fn slowlog_record(&self, session: &Session, args: &Args, usec: u64) {
+        let threshold = self.slowlog_threshold.load(Ordering::Relaxed);
+        if threshold < 0 || (usec as i64) < threshold {
+            return;
+        }
+        let max_len = self.config.read().slowlog_max_len;
+        // Redis keeps at most 32 arguments and 128 bytes of each.
+        let argc = args.len();
+        let mut kept: Vec<Vec<u8>> = Vec::new();
+        for (i, a) in args.iter_from(0).enumerate() {
+            if i == 31 && argc > 32 {
+                kept.push(format!("... ({} more arguments)", argc - 31).into_bytes());
+                break;
+            }
+            if a.len() > 128 {
+                let mut v = a[..128].to_vec();
+                v.extend_from_slice(format!("... ({} more bytes)", a.len() - 128).as_bytes());
+                kept.push(v);
+            } else {
+                kept.push(a.to_vec());
+            }
+        }
+        let mut log = self.slowlog.lock();
+        let id = log.next_id;
+        log.next_id += 1;
+        log.entries.push_front(SlowlogEntry {
+            id,
+            timestamp: crate::util::now_ms() / 1000,
+            usec,
+            args: kept,
+            addr: session.info.addr.clone(),
+            name: session.info.name(),
+        });
+        while log.entries.len() > max_len {
+            log.entries.pop_back();
+        }
+    }
+}
+
+/// The per-client state commands read and change.
+pub struct Session {
+    pub db: usize,
+    /// 2 or 3 (HELLO).
+    pub resp: u8,
+    pub authenticated: bool,
+    /// Close the connection once the replies written so far are sent (QUIT, errors).
+    pub close_after_reply: bool,
+    /// The client's entry in the registry (name, addresses, kill switch).
+    pub info: Arc<ClientInfo>,
+}
+
+impl Session {
+    pub fn new(info: Arc<ClientInfo>, authenticated: bool) -> Self {
+        Session {
+            db: 0,
+            resp: 2,
+            authenticated,
+            close_after_reply: false,
+            info,
+        }
+    }
+}
+
+/// Everything a handler may use while running one command.
+pub struct Ctx<'a> {
+    pub shared: &'a Shared,
+    pub session: &'a mut Session,
+    pub out: &'a mut ReplyBuf,
+    now: u64,
+    clock: u32,
+}
+
+impl<'a> Ctx<'a> {
+    pub fn new(shared: &'a Shared, session: &'a mut Session, out: &'a mut ReplyBuf) -> Self {
+        Ctx {
+            shared,
+            session,
+            out,
+            now: 0,
+            clock: 0,
+        }
+    }
+
+    /// Fixes the command's notion of "now", as Redis does once per command, so every key
+    /// a command touches is judged expired or not against the same instant.
+    #[inline]
+    pub fn begin_command(&mut self) {
+        self.now = crate::util::now_ms();
+        self.clock = self.shared.store.lru_clock();
+    }
+
+    /// Unix ms at the start of the command.
+    #[inline]
+    pub fn now(&self) -> u64 {
+        self.now
+    }
+
+    /// The LRU clock at the start of the command.
+    #[inline]
+    pub fn clock(&self) -> u32 {
+        self.clock
+    }
+
+    #[inline]
+    pub fn store(&self) -> &'a Store {
+        &self.shared.store
+    }
+
+    #[inline]
+    pub fn db(&self) -> usize {
+        self.session.db
+    }
+}

@@ -1,0 +1,472 @@
+//! The command table and dispatch.
+//!
+//! Every command is described as data (name, arity, flags, key positions, handler) and
+//! registered by the family file that implements it (`strings.rs`, `keys.rs`, ...). The
+//! table answers unknown-command, arity and subcommand errors with Redis's text, feeds
+//! `COMMAND`, and says which arguments are keys. Handlers see only a [`Ctx`]: the shared
+//! state, the client's [`Session`] and the reply buffer, never the server layer.
+
+pub mod bitmaps;
+pub mod clients;
+pub mod connection;
+pub mod context;
+pub mod keys;
+pub mod server;
+pub mod strings;
+
+use std::borrow::Cow;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use hashbrown::HashMap;
+
+use crate::protocol::decode::Request;
+use crate::protocol::ReplyBuf;
+
+pub use context::{Ctx, Session, Shared};
+
+/// An error reply: the full text after '-', e.g. `ERR syntax error`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CmdError(pub Cow<'static, str>);
+
+impl CmdError {
+    pub fn new(s: impl Into<Cow<'static, str>>) -> Self {
+        CmdError(s.into())
+    }
+}
+
+impl From<String> for CmdError {
+    fn from(s: String) -> Self {
+        CmdError(Cow::Owned(s))
+    }
+}
+
+impl From<&'static str> for CmdError {
+    fn from(s: &'static str) -> Self {
+        CmdError(Cow::Borrowed(s))
+    }
+}
+
+pub type CmdResult = Result<(), CmdError>;
+
+/// Error texts shared by many commands, exactly as Redis writes them.
+pub mod err {
+    pub const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
+    pub const NOT_INT: &str = "ERR value is not an integer or out of range";
+    pub const NOT_FLOAT: &str = "ERR value is not a valid float";
+    pub const SYNTAX: &str = "ERR syntax error";
+    pub const NO_SUCH_KEY: &str = "ERR no such key";
+    pub const OVERFLOW: &str = "ERR increment or decrement would overflow";
+    pub const DB_INDEX: &str = "ERR DB index is out of range";
+    pub const NOAUTH: &str = "NOAUTH Authentication required.";
+}
+
+/// The arguments of one request (argument 0 is the command name).
+pub struct Args<'a> {
+    buf: &'a [u8],
+    req: &'a Request,
+}
+
+impl<'a> Args<'a> {
+    pub fn new(buf: &'a [u8], req: &'a Request) -> Self {
+        Args { buf, req }
+    }
+
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.req.len()
+    }
+
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.req.is_empty()
+    }
+
+    /// Argument `i`. Callers index within `len()`, which the arity check guarantees.
+    #[inline]
+    pub fn get(&self, i: usize) -> &'a [u8] {
+        self.req.arg(self.buf, i)
+    }
+
+    /// Arguments from `start` on.
+    pub fn iter_from(&self, start: usize) -> impl Iterator<Item = &'a [u8]> + '_ {
+        (start..self.len()).map(move |i| self.get(i))
+    }
+
+    /// Argument `i` as an i64, or `ERR value is not an integer or out of range`.
+    pub fn int(&self, i: usize) -> Result<i64, CmdError> {
+        crate::util::parse_i64(self.get(i)).ok_or(CmdError::new(err::NOT_INT))
+    }
+
+    /// True if argument `i` equals `word`, ignoring ASCII case.
+    #[inline]
+    pub fn is(&self, i: usize, word: &str) -> bool {
+        self.get(i).eq_ignore_ascii_case(word.as_bytes())
+    }
+
+    /// Copies all arguments (for queued or deferred execution).
+    pub fn to_vec(&self) -> Vec<Vec<u8>> {
+        (0..self.len()).map(|i| self.get(i).to_vec()).collect()
+    }
+}
+
+pub type Handler = fn(&mut Ctx, &Args) -> CmdResult;
+
+/// Command flags, named as `COMMAND INFO` names them.
+pub mod flags {
+    pub const WRITE: u32 = 1 << 0;
+    pub const READONLY: u32 = 1 << 1;
+    pub const DENYOOM: u32 = 1 << 2;
+    pub const ADMIN: u32 = 1 << 3;
+    pub const PUBSUB: u32 = 1 << 4;
+    pub const NOSCRIPT: u32 = 1 << 5;
+    pub const BLOCKING: u32 = 1 << 6;
+    pub const LOADING: u32 = 1 << 7;
+    pub const STALE: u32 = 1 << 8;
+    pub const SKIP_MONITOR: u32 = 1 << 9;
+    pub const SKIP_SLOWLOG: u32 = 1 << 10;
+    pub const FAST: u32 = 1 << 11;
+    pub const NO_AUTH: u32 = 1 << 12;
+    pub const MAY_REPLICATE: u32 = 1 << 13;
+    pub const NO_MULTI: u32 = 1 << 14;
+    pub const ALLOW_BUSY: u32 = 1 << 15;
+
+    pub const NAMES: &[(u32, &str)] = &[
+        (WRITE, "write"),
+        (READONLY, "readonly"),
+        (DENYOOM, "denyoom"),
+        (ADMIN, "admin"),
+        (PUBSUB, "pubsub"),
+        (NOSCRIPT, "noscript"),
+        (BLOCKING, "blocking"),
+        (LOADING, "loading"),
+        (STALE, "stale"),
+        (SKIP_MONITOR, "skip_monitor"),
+        (SKIP_SLOWLOG, "skip_slowlog"),
+        (FAST, "fast"),
+        (NO_AUTH, "no_auth"),
+        (MAY_REPLICATE, "may_replicate"),
+        (NO_MULTI, "no_multi"),
+        (ALLOW_BUSY, "allow_busy"),
+    ];
+
+    /// Parses a space-separated list of flag names; unknown names are a bug in the table.
+    pub const fn parse(s: &str) -> u32 {
+        let b = s.as_bytes();
+        let mut out = 0;
+        let mut i = 0;
+        while i < b.len() {
+            while i < b.len() && b[i] == b' ' {
+                i += 1;
+            }
+            let start = i;
+            while i < b.len() && b[i] != b' ' {
+                i += 1;
+            }
+            if i > start {
+                let mut j = 0;
+                let mut found = false;
+                while j < NAMES.len() {
+                    let name = NAMES[j].1.as_bytes();
+                    if name.len() == i - start {
+                        let mut k = 0;
+                        while k < name.len() && name[k] == b[start + k] {
+                            k += 1;
+                        }
+                        if k == name.len() {
+                            out |= NAMES[j].0;
+                            found = true;
+                        }
+                    }
+                    j += 1;
+                }
+                assert!(found, "unknown command flag");
+            }
+        }
+        out
+    }
+}
+
+/// Call statistics of one command (INFO commandstats).
+#[derive(Default)]
+pub struct CommandStats {
+    pub calls: AtomicU64,
+    pub usec: AtomicU64,
+    pub rejected: AtomicU64,
+    pub failed: AtomicU64,
+}
+
+/// One entry of the command table.
+pub struct CommandSpec {
+    /// Lower-case full name; subcommands are `container|sub` as Redis names them.
+    pub name: &'static str,
+    /// Positive: exact argument count (name included); negative: at least -arity.
+    pub arity: i32,
+    pub flags: u32,
+    /// ACL categories reported by COMMAND, without the '@'.
+    pub categories: &'static [&'static str],
+    pub first_key: i32,
+    pub last_key: i32,
+    pub step: i32,
+    pub handler: Handler,
+    pub subcommands: Vec<CommandSpec>,
+    pub stats: CommandStats,
+}
+
+impl CommandSpec {
+    pub fn has(&self, flag: u32) -> bool {
+        self.flags & flag != 0
+    }
+
+    /// The arity check Redis does before calling a command.
+    #[inline]
+    pub fn arity_ok(&self, argc: usize) -> bool {
+        let argc = argc as i64;
+        let a = self.arity as i64;
+        (a > 0 && argc == a) || (a < 0 && argc >= -a)
+    }
+
+    /// Adds subcommands to a container command (CLIENT, CONFIG, ...).
+    pub fn with_subcommands(mut self, subs: Vec<CommandSpec>) -> Self {
+        self.subcommands = subs;
+        self
+    }
+
+    /// The key argument positions of a request, from the (first, last, step) spec.
+    pub fn key_positions(&self, argc: usize) -> Vec<usize> {
+        if self.first_key <= 0 {
+            return Vec::new();
+        }
+        let last = if self.last_key < 0 {
+            argc as i64 + self.last_key as i64
+        } else {
+            self.last_key as i64
+        };
+        let step = self.step.max(1) as usize;
+        let mut out = Vec::new();
+        let mut i = self.first_key as usize;
+        while (i as i64) <= last && i < argc {
+            out.push(i);
+            i += step;
+        }
+        out
+    }
+
+    /// The name as COMMAND INFO prints it (the part after '|' for subcommands).
+    pub fn short_name(&self) -> &'static str {
+        self.name
+    }
+}
+
+/// Builds a table entry: `cmd("get", 2, "readonly fast", &["read", "string"], (1, 1, 1), get)`.
+pub fn cmd(
+    name: &'static str,
+    arity: i32,
+    flag_names: &str,
+    categories: &'static [&'static str],
+    keys: (i32, i32, i32),
+    handler: Handler,
+) -> CommandSpec {
+    CommandSpec {
+        name,
+        arity,
+        flags: flags::parse(flag_names),
+        categories,
+        first_key: keys.0,
+        last_key: keys.1,
+        step: keys.2,
+        handler,
+        subcommands: Vec::new(),
+        stats: CommandStats::default(),
+    }
+}
+
+/// Handler of a container command called without a known subcommand; never reached
+/// because dispatch resolves subcommands first.
+pub fn container(_: &mut Ctx, args: &Args) -> CmdResult {
+    Err(unknown_subcommand(args))
+}
+
+fn unknown_subcommand(args: &Args) -> CmdError {
+    let sub = String::from_utf8_lossy(args.get(1.min(args.len() - 1)));
+    let sub: String = sub.chars().take(128).collect();
+    CmdError::from(format!(
+        "ERR unknown subcommand '{}'. Try {} HELP.",
+        sub,
+        String::from_utf8_lossy(args.get(0)).to_ascii_uppercase()
+    ))
+}
+
+/// All commands, looked up by lower-case name.
+pub struct CommandTable {
+    by_name: HashMap<&'static str, CommandSpec>,
+}
+
+impl Default for CommandTable {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl CommandTable {
+    /// The table with every family registered.
+    pub fn new() -> Self {
+        let mut t = CommandTable {
+            by_name: HashMap::new(),
+        };
+        strings::register(&mut t);
+        bitmaps::register(&mut t);
+        keys::register(&mut t);
+        connection::register(&mut t);
+        server::register(&mut t);
+        t
+    }
+
+    pub fn add(&mut self, spec: CommandSpec) {
+        let prev = self.by_name.insert(spec.name, spec);
+        assert!(prev.is_none(), "command registered twice");
+    }
+
+    /// Looks a command up by name, ignoring case.
+    #[inline]
+    pub fn get(&self, name: &[u8]) -> Option<&CommandSpec> {
+        let mut lower = [0u8; 32];
+        if name.len() > lower.len() {
+            return None;
+        }
+        for (d, s) in lower.iter_mut().zip(name) {
+            *d = s.to_ascii_lowercase();
+        }
+        let lower = std::str::from_utf8(&lower[..name.len()]).ok()?;
+        self.by_name.get(lower)
+    }
+
+    /// Resolves a request to the spec that handles it (a subcommand for containers), or
+    /// the error Redis would reply with.
+    pub fn resolve(&self, args: &Args) -> Result<&CommandSpec, CmdError> {
+        let Some(spec) = self.get(args.get(0)) else {
+            return Err(unknown_command(args));
+        };
+        if spec.subcommands.is_empty() {
+            if !spec.arity_ok(args.len()) {
+                return Err(wrong_arity(spec.name));
+            }
+            return Ok(spec);
+        }
+        if args.len() < 2 {
+            return Err(wrong_arity(spec.name));
+        }
+        let sub = args.get(1);
+        let found = spec.subcommands.iter().find(|s| {
+            let short = s.name.split('|').nth(1).unwrap_or("");
+            short.as_bytes().eq_ignore_ascii_case(sub)
+        });
+        match found {
+            Some(s) if s.arity_ok(args.len()) => Ok(s),
+            Some(s) => Err(wrong_arity(s.name)),
+            None => Err(unknown_subcommand(args)),
+        }
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &CommandSpec> {
+        self.by_name.values()
+    }
+
+    pub fn len(&self) -> usize {
+        self.by_name.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_name.is_empty()
+    }
+}
+
+pub fn wrong_arity(name: &str) -> CmdError {
+    CmdError::from(format!(
+        "ERR wrong number of arguments for '{}' command",
+        name
+    ))
+}
+
+fn unknown_command(args: &Args) -> CmdError {
+    let name: String = String::from_utf8_lossy(args.get(0))
+        .chars()
+        .take(128)
+        .collect();
+    let mut rest = String::new();
+    for a in args.iter_from(1) {
+        if rest.len() >= 128 {
+            break;
+        }
+        let room = 128 - rest.len();
+        let s = String::from_utf8_lossy(a);
+        let s: String = s.chars().take(room).collect();
+        rest.push('\'');
+        rest.push_str(&s);
+        rest.push_str("' ");
+    }
+    CmdError::from(format!(
+        "ERR unknown command '{}', with args beginning with: {}",
+        name, rest
+    ))
+}
+
+/// Executes one request: resolves the command, checks authentication, runs the handler,
+/// writes the reply (or error) into `ctx.out` and records statistics.
+pub fn execute(ctx: &mut Ctx, args: &Args) {
+    let spec = match ctx.shared.commands.resolve(args) {
+        Ok(s) => s,
+        Err(e) => {
+            ctx.shared
+                .stats
+                .rejected_calls
+                .fetch_add(1, Ordering::Relaxed);
+            if let Some(s) = ctx.shared.commands.get(args.get(0)) {
+                s.stats.rejected.fetch_add(1, Ordering::Relaxed);
+            }
+            ctx.out.error(&e.0);
+            return;
+        }
+    };
+    if !ctx.session.authenticated && !spec.has(flags::NO_AUTH) {
+        spec.stats.rejected.fetch_add(1, Ordering::Relaxed);
+        ctx.shared
+            .stats
+            .rejected_calls
+            .fetch_add(1, Ordering::Relaxed);
+        ctx.out.error(err::NOAUTH);
+        return;
+    }
+    ctx.begin_command();
+    ctx.session.info.set_last_command(spec.name);
+    let start = Instant::now();
+    let result = (spec.handler)(ctx, args);
+    let usec = start.elapsed().as_micros() as u64;
+    spec.stats.calls.fetch_add(1, Ordering::Relaxed);
+    spec.stats.usec.fetch_add(usec, Ordering::Relaxed);
+    if let Err(e) = result {
+        spec.stats.failed.fetch_add(1, Ordering::Relaxed);
+        ctx.shared
+            .stats
+            .failed_calls
+            .fetch_add(1, Ordering::Relaxed);
+        ctx.out.error(&e.0);
+    }
+    if !spec.has(flags::SKIP_SLOWLOG) {
+        ctx.shared.slowlog_record(ctx.session, args, usec);
+    }
+}
+
+/// Writes a reply of a Redis-style "ERR" for an unexpected option.
+pub fn syntax_error() -> CmdError {
+    CmdError::new(err::SYNTAX)
+}
+
+impl ReplyBuf {
+    /// Replies with the result of a handler that produced a value or an error.
+    pub fn result(&mut self, r: CmdResult) {
+        if let Err(e) = r {
+            self.error(&e.0);
+        }
+    }
+}

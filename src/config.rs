@@ -1,0 +1,476 @@
+//! Server configuration: defaults, the redis.conf-style file, and the parameter table that
+//! `CONFIG GET`/`CONFIG SET` read and write.
+//!
+//! One table row per parameter gives its Redis name, how to print it and how to parse it,
+//! so the config file, the command line and CONFIG SET all accept the same spellings
+//! (`100mb`, `yes`/`no`, ...).
+
+use std::fmt::Write as _;
+
+/// Every setting of the server. Startup-only settings are read once; the rest may change
+/// at run time through CONFIG SET.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub port: u16,
+    pub bind: Vec<String>,
+    pub databases: usize,
+    pub maxclients: usize,
+    pub requirepass: Option<String>,
+    pub loglevel: String,
+    /// Worker threads of the runtime (0: one per core).
+    pub threads: usize,
+    /// Shards per database (a power of two).
+    pub shards: usize,
+    pub proto_max_bulk_len: i64,
+    pub client_query_buffer_limit: usize,
+    /// Idle seconds before a client is closed (0: never).
+    pub timeout: u64,
+    pub slowlog_log_slower_than: i64,
+    pub slowlog_max_len: usize,
+    /// Background task frequency (expiry ticks, client timeouts).
+    pub hz: u32,
+    pub tcp_keepalive: u64,
+    /// Accepted for compatibility; this server keeps no snapshot.
+    pub save: String,
+    pub appendonly: bool,
+    pub maxmemory: u64,
+    pub maxmemory_policy: String,
+    pub maxmemory_samples: u32,
+    pub dir: String,
+    pub dbfilename: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            port: 6379,
+            bind: vec!["127.0.0.1".into()],
+            databases: 16,
+            maxclients: 10000,
+            requirepass: None,
+            loglevel: "notice".into(),
+            threads: 0,
+            shards: 64,
+            proto_max_bulk_len: 512 * 1024 * 1024,
+            client_query_buffer_limit: 1024 * 1024 * 1024,
+            timeout: 0,
+            slowlog_log_slower_than: 10000,
+            slowlog_max_len: 128,
+            hz: 10,
+            tcp_keepalive: 300,
+            save: String::new(),
+            appendonly: false,
+            maxmemory: 0,
+            maxmemory_policy: "noeviction".into(),
+            maxmemory_samples: 5,
+            dir: ".".into(),
+            dbfilename: "dump.rdb".into(),
+        }
+    }
+}
+
+type Getter = fn(&Config) -> String;
+type Setter = fn(&mut Config, &str) -> Result<(), String>;
+
+/// One CONFIG parameter.
+pub struct Param {
+    pub name: &'static str,
+    pub get: Getter,
+    /// None for parameters that can only be set at startup.
+    pub set: Option<Setter>,
+    /// Parameters that can be given at startup but not changed by CONFIG SET.
+    pub immutable: bool,
+}
+
+fn yes_no(b: bool) -> String {
+    if b {
+        "yes".into()
+    } else {
+        "no".into()
+    }
+}
+
+fn parse_yes_no(v: &str) -> Result<bool, String> {
+    match v.to_ascii_lowercase().as_str() {
+        "yes" => Ok(true),
+        "no" => Ok(false),
+        _ => Err("argument must be 'yes' or 'no'".into()),
+    }
+}
+
+fn parse_num<T: std::str::FromStr>(v: &str) -> Result<T, String> {
+    v.parse()
+        .map_err(|_| "argument couldn't be parsed into an integer".to_string())
+}
+
+/// Parses a memory amount as Redis's `memtoll`: a number with an optional unit
+/// (b, k, kb, m, mb, g, gb; k = 1000, kb = 1024), case-insensitive.
+pub fn parse_memory(v: &str) -> Result<u64, String> {
+    let lower = v.to_ascii_lowercase();
+    let digits_end = lower
+        .find(|c: char| !c.is_ascii_digit() && c != '-')
+        .unwrap_or(lower.len());
+    let (num, unit) = lower.split_at(digits_end);
+    let mul: u64 = match unit {
+        "" | "b" => 1,
+        "k" => 1000,
+        "kb" => 1024,
+        "m" => 1000 * 1000,
+        "mb" => 1024 * 1024,
+        "g" => 1000 * 1000 * 1000,
+        "gb" => 1024 * 1024 * 1024,
+        _ => return Err("argument must be a memory value".into()),
+    };
+    let n: u64 = num
+        .parse()
+        .map_err(|_| "argument must be a memory value".to_string())?;
+    n.checked_mul(mul)
+        .ok_or_else(|| "argument must be a memory value".into())
+}
+
+const POLICIES: &[&str] = &[
+    "noeviction",
+    "allkeys-lru",
+    "allkeys-lfu",
+    "allkeys-random",
+    "volatile-lru",
+    "volatile-lfu",
+    "volatile-random",
+    "volatile-ttl",
+];
+
+/// The parameter table, in the order CONFIG GET * lists them.
+pub static PARAMS: &[Param] = &[
+    Param {
+        name: "port",
+        get: |c| c.port.to_string(),
+        set: Some(|c, v| {
+            c.port = parse_num(v)?;
+            Ok(())
+        }),
+        immutable: true,
+    },
+    Param {
+        name: "bind",
+        get: |c| c.bind.join(" "),
+        set: Some(|c, v| {
+            c.bind = v.split_whitespace().map(String::from).collect();
+            Ok(())
+        }),
+        immutable: true,
+    },
+    Param {
+        name: "databases",
+        get: |c| c.databases.to_string(),
+        set: Some(|c, v| {
+            let n: usize = parse_num(v)?;
+            if n == 0 || n > 1_000_000 {
+                return Err("argument must be between 1 and 1000000 inclusive".into());
+            }
+            c.databases = n;
+            Ok(())
+        }),
+        immutable: true,
+    },
+    Param {
+        name: "maxclients",
+        get: |c| c.maxclients.to_string(),
+        set: Some(|c, v| {
+            let n: usize = parse_num(v)?;
+            if n == 0 {
+                return Err("argument must be between 1 and 4294967295 inclusive".into());
+            }
+            c.maxclients = n;
+            Ok(())
+        }),
+        immutable: false,
+    },
+    Param {
+        name: "requirepass",
+        get: |c| c.requirepass.clone().unwrap_or_default(),
+        set: Some(|c, v| {
+            c.requirepass = if v.is_empty() {
+                None
+            } else {
+                Some(v.to_string())
+            };
+            Ok(())
+        }),
+        immutable: false,
+    },
+    Param {
+        name: "loglevel",
+        get: |c| c.loglevel.clone(),
+        set: Some(|c, v| {
+            let v = v.to_ascii_lowercase();
+            if !["debug", "verbose", "notice", "warning", "nothing"].contains(&v.as_str()) {
+                return Err("argument(s) must be one of the following: debug, verbose, notice, warning, nothing".into());
+            }
+            c.loglevel = v;
+            Ok(())
+        }),
+        immutable: false,
+    },
+    Param {
+        name: "proto-max-bulk-len",
+        get: |c| c.proto_max_bulk_len.to_string(),
+        set: Some(|c, v| {
+            let n = parse_memory(v)?;
+            if n < 1024 * 1024 {
+                return Err(
+                    "argument must be between 1048576 and 9223372036854775807 inclusive".into(),
+                );
+            }
+            c.proto_max_bulk_len = n.min(i64::MAX as u64) as i64;
+            Ok(())
+        }),
+        immutable: false,
+    },
+    Param {
+        name: "client-query-buffer-limit",
+        get: |c| c.client_query_buffer_limit.to_string(),
+        set: Some(|c, v| {
+            let n = parse_memory(v)?;
+            if n < 1024 * 1024 {
+                return Err(
+                    "argument must be between 1048576 and 9223372036854775807 inclusive".into(),
+                );
+            }
+            c.client_query_buffer_limit = n as usize;
+            Ok(())
+        }),
+        immutable: false,
+    },
+    Param {
+        name: "timeout",
+        get: |c| c.timeout.to_string(),
+        set: Some(|c, v| {
+            c.timeout = parse_num(v)?;
+            Ok(())
+        }),
+        immutable: false,
+    },
+    Param {
+        name: "slowlog-log-slower-than",
+        get: |c| c.slowlog_log_slower_than.to_string(),
+        set: Some(|c, v| {
+            c.slowlog_log_slower_than = parse_num(v)?;
+            Ok(())
+        }),
+        immutable: false,
+    },
+    Param {
+        name: "slowlog-max-len",
+        get: |c| c.slowlog_max_len.to_string(),
+        set: Some(|c, v| {
+            c.slowlog_max_len = parse_num(v)?;
+            Ok(())
+        }),
+        immutable: false,
+    },
+    Param {
+        name: "hz",
+        get: |c| c.hz.to_string(),
+        set: Some(|c, v| {
+            let n: u32 = parse_num(v)?;
+            c.hz = n.clamp(1, 500);
+            Ok(())
+        }),
+        immutable: false,
+    },
+    Param {
+        name: "tcp-keepalive",
+        get: |c| c.tcp_keepalive.to_string(),
+        set: Some(|c, v| {
+            c.tcp_keepalive = parse_num(v)?;
+            Ok(())
+        }),
+        immutable: false,
+    },
+    Param {
+        name: "save",
+        get: |c| c.save.clone(),
+        set: Some(|c, v| {
+            // No persistence: only the empty schedule (snapshots off) is honest.
+            if !v.trim().is_empty() {
+                return Err(
+                    "this server keeps no snapshots; only an empty 'save' is accepted".into(),
+                );
+            }
+            c.save = String::new();
+            Ok(())
+        }),
+        immutable: false,
+    },
+    Param {
+        name: "appendonly",
+        get: |c| yes_no(c.appendonly),
+        set: Some(|c, v| {
+            if parse_yes_no(v)? {
+                return Err("this server has no append-only file".into());
+            }
+            c.appendonly = false;
+            Ok(())
+        }),
+        immutable: false,
+    },
+    Param {
+        name: "maxmemory",
+        get: |c| c.maxmemory.to_string(),
+        set: Some(|c, v| {
+            c.maxmemory = parse_memory(v)?;
+            Ok(())
+        }),
+        immutable: false,
+    },
+    Param {
+        name: "maxmemory-policy",
+        get: |c| c.maxmemory_policy.clone(),
+        set: Some(|c, v| {
+            let v = v.to_ascii_lowercase();
+            if !POLICIES.contains(&v.as_str()) {
+                return Err(format!(
+                    "argument(s) must be one of the following: {}",
+                    POLICIES.join(", ")
+                ));
+            }
+            c.maxmemory_policy = v;
+            Ok(())
+        }),
+        immutable: false,
+    },
+    Param {
+        name: "maxmemory-samples",
+        get: |c| c.maxmemory_samples.to_string(),
+        set: Some(|c, v| {
+            let n: u32 = parse_num(v)?;
+            if !(1..=64).contains(&n) {
+                return Err("argument must be between 1 and 64 inclusive".into());
+            }
+            c.maxmemory_samples = n;
+            Ok(())
+        }),
+        immutable: false,
+    },
+    Param {
+        name: "dir",
+        get: |c| c.dir.clone(),
+        set: Some(|c, v| {
+            c.dir = v.to_string();
+            Ok(())
+        }),
+        immutable: true,
+    },
+    Param {
+        name: "dbfilename",
+        get: |c| c.dbfilename.clone(),
+        set: Some(|c, v| {
+            c.dbfilename = v.to_string();
+            Ok(())
+        }),
+        immutable: true,
+    },
+    Param {
+        name: "threads",
+        get: |c| c.threads.to_string(),
+        set: Some(|c, v| {
+            c.threads = parse_num(v)?;
+            Ok(())
+        }),
+        immutable: true,
+    },
+    Param {
+        name: "shards",
+        get: |c| c.shards.to_string(),
+        set: Some(|c, v| {
+            let n: usize = parse_num(v)?;
+            if n == 0 || n > 65536 {
+                return Err("argument must be between 1 and 65536 inclusive".into());
+            }
+            c.shards = n;
+            Ok(())
+        }),
+        immutable: true,
+    },
+];
+
+pub fn param(name: &str) -> Option<&'static Param> {
+    PARAMS.iter().find(|p| p.name.eq_ignore_ascii_case(name))
+}
+
+impl Config {
+    /// Applies one directive (`name value...`) from a config file or the command line.
+    /// Unknown directives are reported to the caller, who warns and goes on.
+    pub fn apply(&mut self, name: &str, values: &[String]) -> Result<(), String> {
+        let p = param(name).ok_or_else(|| format!("unknown directive '{}'", name))?;
+        let setter = p.set.ok_or_else(|| format!("'{}' cannot be set", name))?;
+        setter(self, &values.join(" ")).map_err(|e| format!("'{}': {}", name, e))
+    }
+
+    /// Reads a redis.conf-style file: one directive per line, `#` comments, quoted values.
+    /// Returns warnings for lines that were skipped; a malformed value is an error.
+    pub fn load_file(&mut self, text: &str) -> Result<Vec<String>, String> {
+        let mut warnings = Vec::new();
+        for (no, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let words = crate::protocol::decode::split_args(line.as_bytes())
+                .ok_or_else(|| format!("line {}: unbalanced quotes", no + 1))?;
+            let words: Vec<String> = words
+                .into_iter()
+                .map(|w| String::from_utf8_lossy(&w).into_owned())
+                .collect();
+            let Some((name, values)) = words.split_first() else {
+                continue;
+            };
+            match param(name) {
+                Some(_) => self
+                    .apply(name, values)
+                    .map_err(|e| format!("line {}: {}", no + 1, e))?,
+                None => warnings.push(format!(
+                    "line {}: unknown directive '{}' ignored",
+                    no + 1,
+                    name
+                )),
+            }
+        }
+        Ok(warnings)
+    }
+
+    /// `name value` lines for every parameter (CONFIG GET * order).
+    pub fn dump(&self) -> String {
+        let mut s = String::new();
+        for p in PARAMS {
+            let _ = writeln!(s, "{} {}", p.name, (p.get)(self));
+        }
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_directives() {
+        let mut c = Config::default();
+        let w = c
+            .load_file("# comment\nport 7000\nbind \"127.0.0.1\"\nfoo bar\nmaxmemory 100mb\n")
+            .unwrap();
+        assert_eq!(c.port, 7000);
+        assert_eq!(c.bind, vec!["127.0.0.1".to_string()]);
+        assert_eq!(c.maxmemory, 100 * 1024 * 1024);
+        assert_eq!(w.len(), 1);
+        assert!(c.load_file("port abc\n").is_err());
+    }
+
+    #[test]
+    fn memory_units() {
+        assert_eq!(parse_memory("1k").unwrap(), 1000);
+        assert_eq!(parse_memory("1KB").unwrap(), 1024);
+        assert_eq!(parse_memory("2gb").unwrap(), 2 << 30);
+        assert!(parse_memory("12x").is_err());
+    }
+}

@@ -1,0 +1,151 @@
+//! One client connection: owns the socket and its buffers, nothing else.
+//!
+//! Each read decodes *every* complete request in the buffer, executes them in order with
+//! their replies appended to one output buffer, and writes that buffer once. That batching
+//! is what makes pipelining fast. A protocol error is answered and closes the connection;
+//! a query buffer over `client-query-buffer-limit` closes it without a reply, as Redis does.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::{Buf, BytesMut};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use crate::commands::clients::ClientInfo;
+use crate::commands::{execute, Args, Ctx, Session, Shared};
+use crate::protocol::{Decoded, Limits, ReplyBuf, Request, RequestDecoder};
+
+const READ_CHUNK: usize = 16 * 1024;
+/// Buffers larger than this are released when they empty, so idle clients stay small.
+const KEEP_BUF: usize = 256 * 1024;
+
+/// Serves one client until it quits, errs, is killed, or the server stops.
+pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, info: Arc<ClientInfo>) {
+    let _ = stream.set_nodelay(true);
+    let authenticated = shared.config.read().requirepass.is_none();
+    let mut session = Session::new(info.clone(), authenticated);
+    let mut buf = BytesMut::with_capacity(READ_CHUNK);
+    let mut decoder = RequestDecoder::new();
+    let mut req = Request::default();
+    let mut out = ReplyBuf::new();
+
+    'conn: loop {
+        if buf.capacity() - buf.len() < READ_CHUNK / 4 {
+            buf.reserve(READ_CHUNK);
+        }
+        let (timeout, query_limit, max_bulk) = {
+            let c = shared.config.read();
+            (c.timeout, c.client_query_buffer_limit, c.proto_max_bulk_len)
+        };
+        let read = async {
+            if timeout > 0 {
+                match tokio::time::timeout(Duration::from_secs(timeout), stream.read_buf(&mut buf))
+                    .await
+                {
+                    Ok(r) => r,
+                    Err(_) => Ok(0),
+                }
+            } else {
+                stream.read_buf(&mut buf).await
+            }
+        };
+        let n = tokio::select! {
+            r = read => match r {
+                Ok(0) | Err(_) => break 'conn,
+                Ok(n) => n,
+            },
+            _ = info.kill_notify.notified() => break 'conn,
+        };
+        if info.is_killed() {
+            break;
+        }
+        shared
+            .stats
+            .net_input_bytes
+            .fetch_add(n as u64, Ordering::Relaxed);
+        info.touch();
+
+        let mut consumed = 0;
+        let mut close = false;
+        let mut executed = 0u64;
+        loop {
+            let limits = Limits {
+                proto_max_bulk_len: max_bulk,
+                authenticated: session.authenticated,
+            };
+            match decoder.decode(&buf[consumed..], &mut req, limits) {
+                Ok(Decoded::Request(used)) => {
+                    out.resp3 = session.resp == 3;
+                    {
+                        let args = Args::new(&buf[consumed..], &req);
+                        let mut ctx = Ctx::new(&shared, &mut session, &mut out);
+                        execute(&mut ctx, &args);
+                    }
+                    executed += 1;
+                    consumed += used;
+                    if session.close_after_reply || info.is_killed() {
+                        close = true;
+                        break;
+                    }
+                }
+                Ok(Decoded::Empty(used)) => consumed += used,
+                Ok(Decoded::Incomplete { hint }) => {
+                    let have = buf.len() - consumed;
+                    if hint > have {
+                        // Grow toward a large argument gradually: a header alone must not
+                        // make us allocate what the client claims it will send.
+                        let want = (hint - have).min(have.max(64 * 1024));
+                        buf.reserve(want);
+                    }
+                    break;
+                }
+                Err(e) => {
+                    out.error(&format!("ERR Protocol error: {}", e.0));
+                    tracing::debug!(client = info.id, "protocol error: {}", e.0);
+                    close = true;
+                    break;
+                }
+            }
+        }
+        buf.advance(consumed);
+        if executed > 0 {
+            shared
+                .stats
+                .total_commands_processed
+                .fetch_add(executed, Ordering::Relaxed);
+        }
+        if buf.len() > query_limit {
+            tracing::info!(
+                client = info.id,
+                "closing client that exceeded the query buffer limit"
+            );
+            break;
+        }
+        if buf.is_empty() && buf.capacity() > KEEP_BUF {
+            buf = BytesMut::with_capacity(READ_CHUNK);
+        }
+        info.query_buf.store(buf.len(), Ordering::Relaxed);
+        info.query_buf_free
+            .store(buf.capacity() - buf.len(), Ordering::Relaxed);
+        if !out.buf.is_empty() {
+            shared
+                .stats
+                .net_output_bytes
+                .fetch_add(out.buf.len() as u64, Ordering::Relaxed);
+            if stream.write_all(&out.buf).await.is_err() {
+                break;
+            }
+            out.buf.clear();
+            if out.buf.capacity() > KEEP_BUF {
+                out.buf = Vec::new();
+            }
+        }
+        if close {
+            break;
+        }
+    }
+    let _ = stream.shutdown().await;
+    shared.clients.unregister(info.id);
+}

@@ -1,0 +1,258 @@
+//! The server layer: listeners, connection tasks, background work and shutdown.
+//!
+//! [`run`] serves until SHUTDOWN or a signal; [`spawn`] starts a server on its own thread
+//! and runtime and returns a handle, which is how tests and embedders start one.
+
+pub mod connection;
+
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+
+use crate::commands::Shared;
+use crate::config::Config;
+
+/// Deletions per shard per expiry tick: bounds the time a tick holds one shard's lock.
+const EXPIRE_BUDGET: usize = 2000;
+/// Active expiry runs this often, so a key is gone well within 100 ms of its deadline.
+const EXPIRE_TICK: Duration = Duration::from_millis(10);
+
+/// The worker thread count a config asks for (0: one per core).
+pub fn worker_threads(config: &Config) -> usize {
+    if config.threads > 0 {
+        config.threads
+    } else {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    }
+}
+
+/// Binds the configured addresses. Port 0 picks an ephemeral port (the first listener's
+/// port is then used for the others).
+pub async fn bind(config: &Config) -> std::io::Result<Vec<TcpListener>> {
+    let mut listeners = Vec::new();
+    let mut port = config.port;
+    for addr in &config.bind {
+        let addr = addr.trim_start_matches('-');
+        let host = if addr.contains(':') && !addr.starts_with('[') {
+            format!("[{}]", addr)
+        } else {
+            addr.to_string()
+        };
+        let l = TcpListener::bind(format!("{}:{}", host, port)).await?;
+        port = l.local_addr()?.port();
+        listeners.push(l);
+    }
+    if listeners.is_empty() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "no bind address",
+        ));
+    }
+    Ok(listeners)
+}
+
+/// Serves on already-bound listeners until shutdown is requested.
+pub async fn serve(shared: Arc<Shared>, listeners: Vec<TcpListener>) {
+    let expiry = tokio::spawn(expiry_task(shared.clone()));
+    let mut accepts = Vec::new();
+    for l in listeners {
+        accepts.push(tokio::spawn(accept_loop(shared.clone(), l)));
+    }
+    while !shared.shutdown_requested.load(Ordering::SeqCst) {
+        shared.shutdown_notify.notified().await;
+    }
+    for a in &accepts {
+        a.abort();
+    }
+    expiry.abort();
+    for c in shared.clients.all() {
+        c.kill();
+    }
+    // Give connection tasks a moment to flush their last replies.
+    for _ in 0..50 {
+        if shared.clients.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+async fn accept_loop(shared: Arc<Shared>, listener: TcpListener) {
+    let laddr = listener
+        .local_addr()
+        .map(|a| a.to_string())
+        .unwrap_or_default();
+    loop {
+        let (stream, peer) = match listener.accept().await {
+            Ok(x) => x,
+            Err(e) => {
+                // Out of descriptors and similar: back off instead of spinning.
+                tracing::warn!("accept failed: {}", e);
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                continue;
+            }
+        };
+        shared
+            .stats
+            .total_connections_received
+            .fetch_add(1, Ordering::Relaxed);
+        let maxclients = shared.config.read().maxclients;
+        if shared.clients.len() >= maxclients {
+            shared
+                .stats
+                .rejected_connections
+                .fetch_add(1, Ordering::Relaxed);
+            tokio::spawn(async move {
+                use tokio::io::AsyncWriteExt;
+                let mut stream = stream;
+                let _ = stream
+                    .write_all(b"-ERR max number of clients reached\r\n")
+                    .await;
+            });
+            continue;
+        }
+        #[cfg(unix)]
+        let fd = {
+            use std::os::fd::AsRawFd;
+            stream.as_raw_fd() as i64
+        };
+        #[cfg(not(unix))]
+        let fd = -1;
+        let info = shared.clients.register(peer.to_string(), laddr.clone(), fd);
+        tokio::spawn(connection::serve(shared.clone(), stream, info));
+    }
+}
+
+async fn expiry_task(shared: Arc<Shared>) {
+    let mut tick = tokio::time::interval(EXPIRE_TICK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    loop {
+        tick.tick().await;
+        // When a tick runs out of budget, go again at once (yielding in between) rather
+        // than waiting a whole tick, but never for longer than one tick's worth of time.
+        let started = std::time::Instant::now();
+        loop {
+            let (_, more) = shared
+                .store
+                .expire_tick(crate::util::now_ms(), EXPIRE_BUDGET);
+            if !more || started.elapsed() >= EXPIRE_TICK {
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
+    }
+}
+
+/// Runs a server until SHUTDOWN or SIGINT/SIGTERM. Logs one line at start.
+pub async fn run(config: Config) -> std::io::Result<()> {
+    let listeners = bind(&config).await?;
+    let addr = listeners[0].local_addr()?;
+    let threads = worker_threads(&config);
+    let shared = Arc::new(Shared::new(config));
+    shared.port.store(addr.port(), Ordering::Relaxed);
+    tracing::info!(
+        "rust-cache-server {} (Redis {} compatible) listening on {}, {} worker threads, {} shards per database",
+        env!("CARGO_PKG_VERSION"),
+        crate::REDIS_VERSION,
+        addr,
+        threads,
+        shared.store.shards_per_db()
+    );
+    let signals = shared.clone();
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        tracing::info!("signal received, shutting down");
+        signals.request_shutdown();
+    });
+    serve(shared, listeners).await;
+    tracing::info!("bye");
+    Ok(())
+}
+
+#[cfg(unix)]
+async fn wait_for_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut int), Ok(mut term)) = (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    ) else {
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = int.recv() => {}
+        _ = term.recv() => {}
+    }
+}
+
+#[cfg(not(unix))]
+async fn wait_for_signal() {
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+/// A server running on its own thread; stopped when the handle is dropped.
+pub struct ServerHandle {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl ServerHandle {
+    /// The address the server listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The server's shared state (for tests that inspect the store directly).
+    pub fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+
+    /// Stops the server and waits for its thread.
+    pub fn shutdown(mut self) {
+        self.stop();
+    }
+
+    fn stop(&mut self) {
+        self.shared.request_shutdown();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for ServerHandle {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Starts a server on a thread of its own (port 0 for an ephemeral port).
+pub fn spawn(config: Config) -> std::io::Result<ServerHandle> {
+    let threads = worker_threads(&config);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads)
+        .enable_all()
+        .thread_name("rcs-worker")
+        .build()?;
+    let listeners = rt.block_on(bind(&config))?;
+    let addr = listeners[0].local_addr()?;
+    let shared = Arc::new(Shared::new(config));
+    shared.port.store(addr.port(), Ordering::Relaxed);
+    let s = shared.clone();
+    let thread = std::thread::Builder::new()
+        .name("rcs-server".into())
+        .spawn(move || {
+            rt.block_on(serve(s, listeners));
+            rt.shutdown_timeout(Duration::from_millis(500));
+        })?;
+    Ok(ServerHandle {
+        addr,
+        shared,
+        thread: Some(thread),
+    })
+}

@@ -1,0 +1,456 @@
+//! The keyspace: databases split into shards, each a `hashbrown::HashTable` of entries
+//! behind a `parking_lot` mutex with its own expiry wheel and counters.
+//!
+//! A key's hash is computed once per command; it picks the shard (bits 40..56, away from
+//! the bits hashbrown uses for bucket position and tag) and is reused for the table
+//! lookup. A command locks only the shards of its keys; commands with several keys (or
+//! several databases) lock them through [`Store::lock_many`], which takes the locks in
+//! ascending (db, shard) order so two commands can never deadlock.
+
+pub mod expiry;
+pub mod value;
+
+use std::hash::BuildHasher;
+use std::time::Instant;
+
+use hashbrown::HashTable;
+use parking_lot::{Mutex, MutexGuard};
+
+pub use expiry::ExpiryWheel;
+pub use value::Value;
+
+/// One key and what belongs to it.
+pub struct Entry {
+    pub key: Box<[u8]>,
+    pub value: Value,
+    /// Deadline in unix ms; 0 means no expiry.
+    pub expire_at: u64,
+    /// Last access, in seconds of the store's LRU clock (OBJECT IDLETIME).
+    pub access: u32,
+}
+
+impl Entry {
+    #[inline]
+    pub fn is_expired(&self, now: u64) -> bool {
+        self.expire_at != 0 && self.expire_at <= now
+    }
+}
+
+/// Counters a shard keeps under its own lock, summed for INFO.
+#[derive(Default, Clone, Copy, Debug)]
+pub struct ShardStats {
+    pub expired_keys: u64,
+    pub keyspace_hits: u64,
+    pub keyspace_misses: u64,
+}
+
+/// One shard of one database.
+pub struct Shard {
+    pub table: HashTable<Entry>,
+    /// Allocated on the first key with a TTL: most shards of most databases never need one.
+    wheel: Option<Box<ExpiryWheel>>,
+    /// Keys in this shard that carry a deadline (INFO keyspace `expires`).
+    pub expires: usize,
+    pub stats: ShardStats,
+    /// Bumped whenever the table may have moved entries between buckets (growth or an
+    /// in-place rehash), so a SCAN cursor knows its bucket positions are no longer valid.
+    pub layout_epoch: u32,
+}
+
+/// Hash a key is stored under, computed by [`Store::hash`].
+pub type KeyHash = u64;
+
+impl Default for Shard {
+    fn default() -> Self {
+        Shard {
+            table: HashTable::new(),
+            wheel: None,
+            expires: 0,
+            stats: ShardStats::default(),
+            layout_epoch: 0,
+        }
+    }
+}
+
+impl Shard {
+    pub fn len(&self) -> usize {
+        self.table.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.table.is_empty()
+    }
+
+    /// Finds a live entry without side effects on access time or statistics; an expired
+    /// entry is deleted first (lazy expiry).
+    #[inline]
+    pub fn get_mut(&mut self, hash: KeyHash, key: &[u8], now: u64) -> Option<&mut Entry> {
+        if self.expire_if_due(hash, key, now) {
+            return None;
+        }
+        self.table.find_mut(hash, |e| &*e.key == key)
+    }
+
+    /// Read lookup as Redis's `lookupKeyRead`: lazy expiry, hit/miss counting, access time.
+    #[inline]
+    pub fn lookup_read(
+        &mut self,
+        hash: KeyHash,
+        key: &[u8],
+        now: u64,
+        clock: u32,
+    ) -> Option<&mut Entry> {
+        if self.expire_if_due(hash, key, now) {
+            self.stats.keyspace_misses += 1;
+            return None;
+        }
+        match self.table.find_mut(hash, |e| &*e.key == key) {
+            Some(e) => {
+                self.stats.keyspace_hits += 1;
+                e.access = clock;
+                Some(e)
+            }
+            None => {
+                self.stats.keyspace_misses += 1;
+                None
+            }
+        }
+    }
+
+    /// Write lookup as Redis's `lookupKeyWrite`: lazy expiry and access time, no counting.
+    #[inline]
+    pub fn lookup_write(
+        &mut self,
+        hash: KeyHash,
+        key: &[u8],
+        now: u64,
+        clock: u32,
+    ) -> Option<&mut Entry> {
+        let e = self.get_mut(hash, key, now)?;
+        e.access = clock;
+        Some(e)
+    }
+
+    /// Deletes the entry for `key` if its deadline has passed. Returns true if it did.
+    #[inline]
+    fn expire_if_due(&mut self, hash: KeyHash, key: &[u8], now: u64) -> bool {
+        if self.expires == 0 {
+            return false;
+        }
+        match self.table.find_entry(hash, |e| &*e.key == key) {
+            Ok(occ) if occ.get().is_expired(now) => {
+                occ.remove();
+                self.expires -= 1;
+                self.stats.expired_keys += 1;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Inserts or replaces the entry's key; returns the previous live entry. The deadline
+    /// is indexed.
+    pub fn insert(
+        &mut self,
+        hash: KeyHash,
+        entry: Entry,
+        now: u64,
+        hasher: &impl Fn(&Entry) -> u64,
+    ) -> Option<Entry> {
+        let old = self.remove(hash, &entry.key, now);
+        self.insert_new(hash, entry, hasher);
+        old
+    }
+
+    /// Inserts an entry whose key is known to be absent.
+    pub fn insert_new(&mut self, hash: KeyHash, entry: Entry, hasher: &impl Fn(&Entry) -> u64) {
+        if self.table.len() == self.table.capacity() {
+            // This insert will grow or rehash the table, moving entries between buckets.
+            self.layout_epoch = self.layout_epoch.wrapping_add(1);
+        }
+        let deadline = entry.expire_at;
+        self.table.insert_unique(hash, entry, hasher);
+        if deadline != 0 {
+            self.expires += 1;
+            self.index_deadline(hash, deadline);
+        }
+    }
+
+    /// Removes `key` if present (expired entries count as expired, and are not returned).
+    pub fn remove(&mut self, hash: KeyHash, key: &[u8], now: u64) -> Option<Entry> {
+        match self.table.find_entry(hash, |e| &*e.key == key) {
+            Ok(occ) => {
+                let (e, _) = occ.remove();
+                if e.expire_at != 0 {
+                    self.expires -= 1;
+                    if e.expire_at <= now {
+                        self.stats.expired_keys += 1;
+                        return None;
+                    }
+                }
+                Some(e)
+            }
+            Err(_) => None,
+        }
+    }
+
+    /// Sets or clears (0) the deadline of the live entry for `key`. Returns false if absent.
+    pub fn set_expire(&mut self, hash: KeyHash, key: &[u8], deadline: u64, now: u64) -> bool {
+        let Some(e) = self.get_mut(hash, key, now) else {
+            return false;
+        };
+        let had = e.expire_at != 0;
+        e.expire_at = deadline;
+        match (had, deadline != 0) {
+            (false, true) => self.expires += 1,
+            (true, false) => self.expires -= 1,
+            _ => {}
+        }
+        if deadline != 0 {
+            self.index_deadline(hash, deadline);
+        }
+        true
+    }
+
+    fn index_deadline(&mut self, hash: KeyHash, deadline: u64) {
+        self.wheel
+            .get_or_insert_with(|| Box::new(ExpiryWheel::new(crate::util::now_ms())))
+            .insert(hash, deadline);
+    }
+
+    /// Active expiry: deletes up to `budget` keys whose deadline is at or before `now`.
+    /// Returns (keys deleted, whether due work remains).
+    pub fn expire_due(&mut self, now: u64, budget: usize) -> (usize, bool) {
+        let Some(wheel) = self.wheel.as_mut() else {
+            return (0, false);
+        };
+        let table = &mut self.table;
+        let mut deleted = 0;
+        let more = wheel.advance(now, budget, |hash, _| {
+            // Stale wheel entries (key gone, deadline moved) simply find nothing due.
+            while let Ok(occ) = table.find_entry(hash, |e| e.is_expired(now)) {
+                occ.remove();
+                deleted += 1;
+            }
+        });
+        self.expires -= deleted;
+        self.stats.expired_keys += deleted as u64;
+        if self.expires == 0 && !more {
+            // Drop stale entries and the wheel's memory once nothing can expire here.
+            self.wheel = None;
+        }
+        (deleted, more)
+    }
+
+    /// Removes every entry (FLUSHDB / FLUSHALL).
+    pub fn clear(&mut self) {
+        self.table = HashTable::new();
+        self.wheel = None;
+        self.expires = 0;
+        self.layout_epoch = self.layout_epoch.wrapping_add(1);
+    }
+
+    /// Takes the contents out, leaving an empty shard (FLUSHALL ASYNC frees them elsewhere).
+    pub fn take(&mut self) -> HashTable<Entry> {
+        let t = std::mem::take(&mut self.table);
+        self.wheel = None;
+        self.expires = 0;
+        self.layout_epoch = self.layout_epoch.wrapping_add(1);
+        t
+    }
+}
+
+/// One logical database (SELECT index).
+pub struct Db {
+    pub shards: Box<[Mutex<Shard>]>,
+}
+
+impl Db {
+    fn new(shards: usize) -> Self {
+        Db {
+            shards: (0..shards).map(|_| Mutex::new(Shard::default())).collect(),
+        }
+    }
+
+    /// Number of live and not-yet-collected keys.
+    pub fn len(&self) -> usize {
+        self.shards.iter().map(|s| s.lock().len()).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// All databases.
+pub struct Store {
+    pub dbs: Box<[Db]>,
+    hasher: hashbrown::DefaultHashBuilder,
+    shard_mask: usize,
+    started: Instant,
+}
+
+/// Locks held on several shards, taken in ascending (db, shard) order.
+pub struct Locked<'a> {
+    guards: Vec<((usize, usize), MutexGuard<'a, Shard>)>,
+}
+
+impl<'a> Locked<'a> {
+    /// The locked shard of `hash` in `db`. Panics if it was not locked: a bug in the
+    /// command, never something a client controls.
+    pub fn shard(&mut self, store: &Store, db: usize, hash: KeyHash) -> &mut Shard {
+        let k = (db, store.shard_index(hash));
+        let i = self
+            .guards
+            .binary_search_by(|(g, _)| g.cmp(&k))
+            .expect("shard locked by lock_many");
+        &mut self.guards[i].1
+    }
+
+    /// Every locked shard, in lock order.
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = &mut Shard> + use<'_, 'a> {
+        self.guards.iter_mut().map(|(_, g)| &mut **g)
+    }
+}
+
+impl Store {
+    /// `databases` databases of `shards` shards each (rounded up to a power of two).
+    pub fn new(databases: usize, shards: usize) -> Self {
+        let shards = shards.clamp(1, 1 << 16).next_power_of_two();
+        Store {
+            dbs: (0..databases.max(1)).map(|_| Db::new(shards)).collect(),
+            hasher: hashbrown::DefaultHashBuilder::default(),
+            shard_mask: shards - 1,
+            started: Instant::now(),
+        }
+    }
+
+    pub fn shards_per_db(&self) -> usize {
+        self.shard_mask + 1
+    }
+
+    #[inline]
+    pub fn hash(&self, key: &[u8]) -> KeyHash {
+        self.hasher.hash_one(key)
+    }
+
+    /// The rehash function the shard tables need when they grow.
+    #[inline]
+    pub fn entry_hasher(&self) -> impl Fn(&Entry) -> u64 + '_ {
+        move |e: &Entry| self.hasher.hash_one(&*e.key)
+    }
+
+    #[inline]
+    pub fn shard_index(&self, hash: KeyHash) -> usize {
+        (hash >> 40) as usize & self.shard_mask
+    }
+
+    /// Seconds since start, the clock entries record their last access in.
+    #[inline]
+    pub fn lru_clock(&self) -> u32 {
+        self.started.elapsed().as_secs() as u32
+    }
+
+    #[inline]
+    pub fn lock(&self, db: usize, hash: KeyHash) -> MutexGuard<'_, Shard> {
+        self.dbs[db].shards[self.shard_index(hash)].lock()
+    }
+
+    /// Locks the shards of every `(db, hash)` given, in ascending (db, shard) order.
+    pub fn lock_many(&self, keys: impl IntoIterator<Item = (usize, KeyHash)>) -> Locked<'_> {
+        let mut idx: Vec<(usize, usize)> = keys
+            .into_iter()
+            .map(|(db, h)| (db, self.shard_index(h)))
+            .collect();
+        idx.sort_unstable();
+        idx.dedup();
+        Locked {
+            guards: idx
+                .into_iter()
+                .map(|(db, s)| ((db, s), self.dbs[db].shards[s].lock()))
+                .collect(),
+        }
+    }
+
+    /// Locks every shard of the given databases (ascending), e.g. for SWAPDB or FLUSHALL.
+    pub fn lock_dbs(&self, dbs: &[usize]) -> Locked<'_> {
+        let mut d = dbs.to_vec();
+        d.sort_unstable();
+        d.dedup();
+        let mut guards = Vec::new();
+        for db in d {
+            for (s, m) in self.dbs[db].shards.iter().enumerate() {
+                guards.push(((db, s), m.lock()));
+            }
+        }
+        Locked { guards }
+    }
+
+    /// Swaps the contents of two databases atomically (SWAPDB).
+    pub fn swap_dbs(&self, a: usize, b: usize) {
+        if a == b {
+            return;
+        }
+        let (lo, hi) = if a < b { (a, b) } else { (b, a) };
+        let mut locked = self.lock_dbs(&[lo, hi]);
+        let n = self.shards_per_db();
+        let (first, second) = locked.guards.split_at_mut(n);
+        for (x, y) in first.iter_mut().zip(second.iter_mut()) {
+            std::mem::swap(&mut *x.1, &mut *y.1);
+        }
+    }
+
+    /// Sum of the shard counters of every database.
+    pub fn stats(&self) -> ShardStats {
+        let mut t = ShardStats::default();
+        for db in self.dbs.iter() {
+            for s in db.shards.iter() {
+                let s = s.lock();
+                t.expired_keys += s.stats.expired_keys;
+                t.keyspace_hits += s.stats.keyspace_hits;
+                t.keyspace_misses += s.stats.keyspace_misses;
+            }
+        }
+        t
+    }
+
+    /// Resets the counters summed by [`Store::stats`] (CONFIG RESETSTAT).
+    pub fn reset_stats(&self) {
+        for db in self.dbs.iter() {
+            for s in db.shards.iter() {
+                s.lock().stats = ShardStats::default();
+            }
+        }
+    }
+
+    /// (keys, keys with a deadline) of one database.
+    pub fn db_counts(&self, db: usize) -> (usize, usize) {
+        let mut keys = 0;
+        let mut expires = 0;
+        for s in self.dbs[db].shards.iter() {
+            let s = s.lock();
+            keys += s.len();
+            expires += s.expires;
+        }
+        (keys, expires)
+    }
+
+    /// One round of active expiry over every shard, at most `budget` deletions per shard.
+    /// Returns (keys deleted, whether any shard still has due work).
+    pub fn expire_tick(&self, now: u64, budget: usize) -> (usize, bool) {
+        let mut total = 0;
+        let mut more = false;
+        for db in self.dbs.iter() {
+            for s in db.shards.iter() {
+                let mut s = s.lock();
+                if s.expires == 0 && s.wheel.is_none() {
+                    continue;
+                }
+                let (n, m) = s.expire_due(now, budget);
+                total += n;
+                more |= m;
+            }
+        }
+        (total, more)
+    }
+}
