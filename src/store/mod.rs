@@ -8,6 +8,7 @@
 //! ascending (db, shard) order so two commands can never deadlock.
 
 pub mod expiry;
+pub mod scan;
 pub mod value;
 
 use std::hash::BuildHasher;
@@ -52,8 +53,9 @@ pub struct Shard {
     /// Keys in this shard that carry a deadline (INFO keyspace `expires`).
     pub expires: usize,
     pub stats: ShardStats,
-    /// Bumped whenever the table may have moved entries between buckets (growth or an
-    /// in-place rehash), so a SCAN cursor knows its bucket positions are no longer valid.
+    /// Bumped whenever the table may have moved entries between buckets (growth, an
+    /// in-place rehash, a shrink, a new table), so a SCAN cursor knows its bucket positions
+    /// are no longer valid (see `scan.rs`). Anything that reshapes `table` must bump it.
     pub layout_epoch: u32,
 }
 
@@ -108,6 +110,26 @@ impl Shard {
             Some(e) => {
                 self.stats.keyspace_hits += 1;
                 e.access = clock;
+                Some(e)
+            }
+            None => {
+                self.stats.keyspace_misses += 1;
+                None
+            }
+        }
+    }
+
+    /// Read lookup that leaves the access time alone, as Redis's `LOOKUP_NOTOUCH` reads
+    /// (EXISTS, TYPE, TTL, OBJECT): lazy expiry and hit/miss counting only.
+    #[inline]
+    pub fn lookup_notouch(&mut self, hash: KeyHash, key: &[u8], now: u64) -> Option<&mut Entry> {
+        if self.expire_if_due(hash, key, now) {
+            self.stats.keyspace_misses += 1;
+            return None;
+        }
+        match self.table.find_mut(hash, |e| &*e.key == key) {
+            Some(e) => {
+                self.stats.keyspace_hits += 1;
                 Some(e)
             }
             None => {
@@ -397,6 +419,10 @@ impl Store {
         let (first, second) = locked.guards.split_at_mut(n);
         for (x, y) in first.iter_mut().zip(second.iter_mut()) {
             std::mem::swap(&mut *x.1, &mut *y.1);
+            // A cursor of either database now points into the other one's table.
+            let e = x.1.layout_epoch.max(y.1.layout_epoch).wrapping_add(1);
+            x.1.layout_epoch = e;
+            y.1.layout_epoch = e;
         }
     }
 
