@@ -82,10 +82,27 @@ impl Store {
         let shards = &self.dbs[db].shards;
         while shard < shards.len() {
             let s = shards[shard].lock();
+            if s.table.is_empty() {
+                // Costs a lock, not a visit, so small databases finish in one call as in
+                // Redis, and trailing empty shards never need a call of their own.
+                drop(s);
+                shard += 1;
+                bucket = 0;
+                continue;
+            }
             let current = s.layout_epoch as u64 & self.epoch_mask();
             if bucket != 0 && current != epoch {
                 // The table moved entries since this cursor was issued: walk it again.
                 bucket = 0;
+            }
+            if found >= count || visited >= max_visits {
+                // Only reached after walking an earlier shard, so shard > 0 and the cursor
+                // is not 0.
+                return self.encode_cursor(Position {
+                    shard,
+                    bucket,
+                    epoch: current,
+                });
             }
             let buckets = s.table.num_buckets();
             while bucket < buckets && found < count && visited < max_visits {
@@ -107,20 +124,8 @@ impl Store {
             drop(s);
             shard += 1;
             bucket = 0;
-            if found >= count || visited >= max_visits {
-                break;
-            }
         }
-        if shard >= shards.len() {
-            0
-        } else {
-            // Bucket 0 of a shard ignores the epoch, and shard > 0 keeps the cursor nonzero.
-            self.encode_cursor(Position {
-                shard,
-                bucket: 0,
-                epoch: 0,
-            })
-        }
+        0
     }
 
     /// Every live key of `db` for which `keep` is true (KEYS). Locks one shard at a time.
