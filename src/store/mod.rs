@@ -248,13 +248,23 @@ impl Shard {
         };
         let table = &mut self.table;
         let mut deleted = 0;
-        let more = wheel.advance(now, budget, |hash, _| {
+        let mut early = Vec::new();
+        let more = wheel.advance(now, budget, |hash, deadline| {
+            if deadline > now {
+                // The wheel ran ahead of `now` (the wall clock stepped back): keep the
+                // entry, or its key would never be collected actively.
+                early.push((hash, deadline));
+                return;
+            }
             // Stale wheel entries (key gone, deadline moved) simply find nothing due.
             while let Ok(occ) = table.find_entry(hash, |e| e.is_expired(now)) {
                 occ.remove();
                 deleted += 1;
             }
         });
+        for (hash, deadline) in early {
+            wheel.insert(hash, deadline);
+        }
         self.expires -= deleted;
         self.stats.expired_keys += deleted as u64;
         if self.expires == 0 && !more {
@@ -478,5 +488,47 @@ impl Store {
             }
         }
         (total, more)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(key: &[u8], expire_at: u64) -> Entry {
+        Entry {
+            key: key.into(),
+            value: Value::string(b"v"),
+            expire_at,
+            access: 0,
+        }
+    }
+
+    #[test]
+    fn active_expiry_survives_the_clock_stepping_back() {
+        let store = Store::new(1, 1);
+        let real = crate::util::now_ms();
+        let h = store.hash(b"k");
+        let mut s = store.lock(0, h);
+        // Indexed behind the wheel's clock, so it waits in the wheel's due list.
+        s.insert_new(h, entry(b"k", real - 1_000), &store.entry_hasher());
+        // A tick whose clock is earlier than the deadline must not drop the entry...
+        assert_eq!(s.expire_due(real - 5_000, 100), (0, false));
+        assert_eq!(s.len(), 1);
+        // ...so the key is still collected once the clock passes its deadline.
+        assert_eq!(s.expire_due(real, 100).0, 1);
+        assert_eq!(s.len(), 0);
+        assert_eq!(s.stats.expired_keys, 1);
+    }
+
+    #[test]
+    fn swapped_databases_invalidate_scan_positions() {
+        let store = Store::new(2, 1);
+        let before = store.dbs[0].shards[0].lock().layout_epoch;
+        store.swap_dbs(0, 1);
+        let a = store.dbs[0].shards[0].lock().layout_epoch;
+        let b = store.dbs[1].shards[0].lock().layout_epoch;
+        assert_ne!(a, before);
+        assert_ne!(b, before);
     }
 }
