@@ -241,15 +241,19 @@ fn keys_and_randomkey() {
     );
     p.check("MSET foo 1 foobar 2 bar 3 fxo 4 f*o 5 F 6 hello 7 hallo 8 h\\llo 9");
     for pat in [
-        "*", "f*", "*o", "f?o", "f[ox]o", "f[^o]o", "f\\*o", "h[ae]llo", "h*llo", "nomatch*",
-        "?", "F", "f", "[a-g]*", "*[",
+        "*", "f*", "*o", "f?o", "f[ox]o", "f[^o]o", "f\\*o", "h[ae]llo", "h*llo", "nomatch*", "?",
+        "F", "f", "[a-g]*", "*[",
     ] {
         p.check_unordered(&format!("KEYS {}", pat));
     }
     // RANDOMKEY returns one of the keys.
     let (ours, _) = p.both("RANDOMKEY");
     let all = p.a.cmd("KEYS *");
-    assert!(elements(&all).contains(&ours), "RANDOMKEY gave {}", show(&ours));
+    assert!(
+        elements(&all).contains(&ours),
+        "RANDOMKEY gave {}",
+        show(&ours)
+    );
 }
 
 /// Runs a full SCAN iteration with `opts` on one connection and returns the key set.

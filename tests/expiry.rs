@@ -52,7 +52,10 @@ fn watch(s: &ServerHandle, keys: &[(Vec<u8>, u64)]) -> Result<(), TestCaseError>
     let give_up = Instant::now() + Duration::from_millis(last.saturating_sub(now_ms()) + 1000);
     let mut gone = vec![false; keys.len()];
     while gone.iter().any(|g| !g) {
-        prop_assert!(Instant::now() < give_up, "keys still present long after deadlines");
+        prop_assert!(
+            Instant::now() < give_up,
+            "keys still present long after deadlines"
+        );
         for (i, (k, d)) in keys.iter().enumerate() {
             if gone[i] {
                 continue;
@@ -143,8 +146,7 @@ fn mass_expiry_keeps_up() {
         // Keys whose deadline is still ahead must all be there...
         let not_due = deadlines.len() - deadlines.partition_point(|&d| d <= after);
         // ...and keys more than BOUND_MS past their deadline must all be gone.
-        let may_remain =
-            deadlines.len() - deadlines.partition_point(|&d| d + BOUND_MS < before);
+        let may_remain = deadlines.len() - deadlines.partition_point(|&d| d + BOUND_MS < before);
         assert!(
             count >= not_due,
             "{count} keys left but {not_due} are not due yet"

@@ -45,10 +45,24 @@ pub fn register(t: &mut CommandTable) {
     t.add(cmd("expire", -3, "write fast", CAT, (1, 1, 1), expire));
     t.add(cmd("pexpire", -3, "write fast", CAT, (1, 1, 1), pexpire));
     t.add(cmd("expireat", -3, "write fast", CAT, (1, 1, 1), expireat));
-    t.add(cmd("pexpireat", -3, "write fast", CAT, (1, 1, 1), pexpireat));
+    t.add(cmd(
+        "pexpireat",
+        -3,
+        "write fast",
+        CAT,
+        (1, 1, 1),
+        pexpireat,
+    ));
     t.add(cmd("ttl", 2, "readonly fast", CAT, (1, 1, 1), ttl));
     t.add(cmd("pttl", 2, "readonly fast", CAT, (1, 1, 1), pttl));
-    t.add(cmd("expiretime", 2, "readonly fast", CAT, (1, 1, 1), expiretime));
+    t.add(cmd(
+        "expiretime",
+        2,
+        "readonly fast",
+        CAT,
+        (1, 1, 1),
+        expiretime,
+    ));
     t.add(cmd(
         "pexpiretime",
         2,
@@ -61,11 +75,39 @@ pub fn register(t: &mut CommandTable) {
 
     t.add(
         cmd("object", -2, "", CAT, (0, 0, 0), container).with_subcommands(vec![
-            cmd("object|encoding", 3, "readonly", CAT, (2, 2, 1), object_encoding),
+            cmd(
+                "object|encoding",
+                3,
+                "readonly",
+                CAT,
+                (2, 2, 1),
+                object_encoding,
+            ),
             cmd("object|freq", 3, "readonly", CAT, (2, 2, 1), object_freq),
-            cmd("object|idletime", 3, "readonly", CAT, (2, 2, 1), object_idletime),
-            cmd("object|refcount", 3, "readonly", CAT, (2, 2, 1), object_refcount),
-            cmd("object|help", 2, "loading stale", CAT, (0, 0, 0), object_help),
+            cmd(
+                "object|idletime",
+                3,
+                "readonly",
+                CAT,
+                (2, 2, 1),
+                object_idletime,
+            ),
+            cmd(
+                "object|refcount",
+                3,
+                "readonly",
+                CAT,
+                (2, 2, 1),
+                object_refcount,
+            ),
+            cmd(
+                "object|help",
+                2,
+                "loading stale",
+                CAT,
+                (0, 0, 0),
+                object_help,
+            ),
         ]),
     );
 }
@@ -275,7 +317,10 @@ fn move_cmd(ctx: &mut Ctx, args: &Args) -> CmdResult {
         .shard(store, src_db, h)
         .lookup_write(h, key, now, clock)
         .is_none()
-        || locked.shard(store, dst_db, h).get_mut(h, key, now).is_some()
+        || locked
+            .shard(store, dst_db, h)
+            .get_mut(h, key, now)
+            .is_some()
     {
         ctx.out.int(0);
         return Ok(());

@@ -63,13 +63,7 @@ impl Store {
     /// in the buckets walked (expired ones included, the caller filters), stopping after
     /// `count` entries or `10 * count` buckets, and returns the next cursor (0 when done).
     /// Only one shard is locked at a time.
-    pub fn scan(
-        &self,
-        db: usize,
-        cursor: u64,
-        count: usize,
-        mut visit: impl FnMut(&Entry),
-    ) -> u64 {
+    pub fn scan(&self, db: usize, cursor: u64, count: usize, mut visit: impl FnMut(&Entry)) -> u64 {
         let count = count.max(1);
         let max_visits = count.saturating_mul(10);
         let Position {
@@ -265,6 +259,47 @@ mod tests {
         }
         for k in &stable {
             assert!(seen.contains(k), "lost {:?}", String::from_utf8_lossy(k));
+        }
+    }
+
+    /// A table at its load limit is full of displaced entries; growing it mid-scan moves
+    /// some of them from behind the cursor's bucket to before it. Without the epoch check
+    /// those keys would be lost, so try many cursor positions.
+    #[test]
+    fn growth_at_any_cursor_position_loses_nothing() {
+        for trial in 0..300usize {
+            let store = Store::new(1, 1);
+            let stable: Vec<Vec<u8>> = (0..1000)
+                .map(|i| format!("t{trial}:{i}").into_bytes())
+                .collect();
+            for k in &stable {
+                put(&store, k);
+            }
+            let (len, cap) = {
+                let s = store.lock(0, store.hash(b"x"));
+                (s.len(), s.table.capacity())
+            };
+            // Fill to exactly the capacity of the table.
+            for i in 0..cap - len {
+                put(&store, format!("fill{i}").as_bytes());
+            }
+            let mut seen = HashSet::new();
+            let mut cursor = 0;
+            let stop_at = 1 + trial * 3;
+            for _ in 0..stop_at {
+                cursor = store.scan(0, cursor, 1, |e| {
+                    seen.insert(e.key.to_vec());
+                });
+            }
+            put(&store, b"grow"); // the table is full: this insert moves everything
+            while cursor != 0 {
+                cursor = store.scan(0, cursor, 1, |e| {
+                    seen.insert(e.key.to_vec());
+                });
+            }
+            for k in &stable {
+                assert!(seen.contains(k), "trial {trial} lost a key");
+            }
         }
     }
 
