@@ -1,22 +1,147 @@
-//! Keyspace commands: DEL, EXISTS, TYPE, RENAME, COPY, SCAN, KEYS, OBJECT, and the
-//! expiry family (EXPIRE, TTL, PERSIST, ...).
+//! Keyspace commands: DEL, UNLINK, EXISTS, TYPE, RENAME, COPY, MOVE, SCAN, KEYS, RANDOMKEY,
+//! OBJECT, the databases as a whole (SWAPDB, FLUSHDB, FLUSHALL, DBSIZE) and the expiry
+//! family (EXPIRE, TTL, PERSIST, ...).
+//!
+//! Commands touching two keys or two databases lock all their shards at once through
+//! `lock_many` / `lock_dbs`, so no other client sees half of a RENAME or a MOVE.
 
-use super::{cmd, Args, CmdResult, CommandTable, Ctx};
+use super::{cmd, container, err, Args, CmdError, CmdResult, CommandTable, Ctx};
+use crate::store::{Entry, KeyHash};
 
 const CAT: &[&str] = &["keyspace"];
 
 pub fn register(t: &mut CommandTable) {
     t.add(cmd("del", -2, "write", CAT, (1, -1, 1), del));
+    t.add(cmd("unlink", -2, "write fast", CAT, (1, -1, 1), del));
     t.add(cmd("exists", -2, "readonly fast", CAT, (1, -1, 1), exists));
+    t.add(cmd("touch", -2, "readonly fast", CAT, (1, -1, 1), touch));
+    t.add(cmd("type", 2, "readonly fast", CAT, (1, 1, 1), type_cmd));
+    t.add(cmd("rename", 3, "write", CAT, (1, 2, 1), rename));
+    t.add(cmd("renamenx", 3, "write fast", CAT, (1, 2, 1), renamenx));
+    t.add(cmd("copy", -3, "write denyoom", CAT, (1, 2, 1), copy));
+    t.add(cmd("move", 3, "write fast", CAT, (1, 1, 1), move_cmd));
+    t.add(cmd("randomkey", 1, "readonly", CAT, (0, 0, 0), randomkey));
+    t.add(cmd("keys", 2, "readonly", CAT, (0, 0, 0), keys));
+    t.add(cmd("scan", -2, "readonly", CAT, (0, 0, 0), scan));
+    t.add(cmd("dbsize", 1, "readonly fast", CAT, (0, 0, 0), dbsize));
+    t.add(cmd("swapdb", 3, "write fast", CAT, (0, 0, 0), swapdb));
+    t.add(cmd(
+        "flushdb",
+        -1,
+        "write",
+        &["keyspace", "dangerous"],
+        (0, 0, 0),
+        flushdb,
+    ));
+    t.add(cmd(
+        "flushall",
+        -1,
+        "write",
+        &["keyspace", "dangerous"],
+        (0, 0, 0),
+        flushall,
+    ));
+
+    t.add(cmd("expire", -3, "write fast", CAT, (1, 1, 1), expire));
+    t.add(cmd("pexpire", -3, "write fast", CAT, (1, 1, 1), pexpire));
+    t.add(cmd("expireat", -3, "write fast", CAT, (1, 1, 1), expireat));
+    t.add(cmd(
+        "pexpireat",
+        -3,
+        "write fast",
+        CAT,
+        (1, 1, 1),
+        pexpireat,
+    ));
+    t.add(cmd("ttl", 2, "readonly fast", CAT, (1, 1, 1), ttl));
+    t.add(cmd("pttl", 2, "readonly fast", CAT, (1, 1, 1), pttl));
+    t.add(cmd(
+        "expiretime",
+        2,
+        "readonly fast",
+        CAT,
+        (1, 1, 1),
+        expiretime,
+    ));
+    t.add(cmd(
+        "pexpiretime",
+        2,
+        "readonly fast",
+        CAT,
+        (1, 1, 1),
+        pexpiretime,
+    ));
+    t.add(cmd("persist", 2, "write fast", CAT, (1, 1, 1), persist));
+
+    t.add(
+        cmd("object", -2, "", CAT, (0, 0, 0), container).with_subcommands(vec![
+            cmd(
+                "object|encoding",
+                3,
+                "readonly",
+                CAT,
+                (2, 2, 1),
+                object_encoding,
+            ),
+            cmd("object|freq", 3, "readonly", CAT, (2, 2, 1), object_freq),
+            cmd(
+                "object|idletime",
+                3,
+                "readonly",
+                CAT,
+                (2, 2, 1),
+                object_idletime,
+            ),
+            cmd(
+                "object|refcount",
+                3,
+                "readonly",
+                CAT,
+                (2, 2, 1),
+                object_refcount,
+            ),
+            cmd(
+                "object|help",
+                2,
+                "loading stale",
+                CAT,
+                (0, 0, 0),
+                object_help,
+            ),
+        ]),
+    );
+}
+
+const SAME_OBJECT: &str = "ERR source and destination objects are the same";
+
+/// Hashes of the arguments from `from` on.
+fn hashes(ctx: &Ctx, args: &Args, from: usize) -> Vec<KeyHash> {
+    let store = ctx.store();
+    args.iter_from(from).map(|k| store.hash(k)).collect()
+}
+
+/// A database index argument as Redis's `getIntFromObjectOrReply` reads it, then checked
+/// against the number of databases.
+fn parse_db(ctx: &Ctx, arg: &[u8]) -> Result<usize, CmdError> {
+    let n = crate::util::parse_i64(arg).ok_or(CmdError::new(err::NOT_INT))?;
+    if i32::try_from(n).is_err() {
+        return Err(CmdError::new(
+            "ERR value is out of range, value must between -2147483648 and 2147483647",
+        ));
+    }
+    usize::try_from(n)
+        .ok()
+        .filter(|&n| n < ctx.store().dbs.len())
+        .ok_or(CmdError::new(err::DB_INDEX))
 }
 
 fn del(ctx: &mut Ctx, args: &Args) -> CmdResult {
     let store = ctx.store();
     let db = ctx.db();
-    let hashes: Vec<u64> = args.iter_from(1).map(|k| store.hash(k)).collect();
-    let mut locked = store.lock_many(hashes.iter().map(|&h| (db, h)));
+    let hs = hashes(ctx, args, 1);
+    let mut locked = store.lock_many(hs.iter().map(|&h| (db, h)));
     let mut n = 0;
-    for (i, &h) in hashes.iter().enumerate() {
+    for (i, &h) in hs.iter().enumerate() {
         if locked
             .shard(store, db, h)
             .remove(h, args.get(i + 1), ctx.now())
@@ -32,13 +157,13 @@ fn del(ctx: &mut Ctx, args: &Args) -> CmdResult {
 fn exists(ctx: &mut Ctx, args: &Args) -> CmdResult {
     let store = ctx.store();
     let db = ctx.db();
-    let hashes: Vec<u64> = args.iter_from(1).map(|k| store.hash(k)).collect();
-    let mut locked = store.lock_many(hashes.iter().map(|&h| (db, h)));
+    let hs = hashes(ctx, args, 1);
+    let mut locked = store.lock_many(hs.iter().map(|&h| (db, h)));
     let mut n = 0;
-    for (i, &h) in hashes.iter().enumerate() {
+    for (i, &h) in hs.iter().enumerate() {
         if locked
             .shard(store, db, h)
-            .get_mut(h, args.get(i + 1), ctx.now())
+            .lookup_notouch(h, args.get(i + 1), ctx.now())
             .is_some()
         {
             n += 1;
@@ -46,4 +171,639 @@ fn exists(ctx: &mut Ctx, args: &Args) -> CmdResult {
     }
     ctx.out.int(n);
     Ok(())
+}
+
+fn touch(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    let store = ctx.store();
+    let db = ctx.db();
+    let hs = hashes(ctx, args, 1);
+    let mut locked = store.lock_many(hs.iter().map(|&h| (db, h)));
+    let mut n = 0;
+    for (i, &h) in hs.iter().enumerate() {
+        if locked
+            .shard(store, db, h)
+            .lookup_read(h, args.get(i + 1), ctx.now(), ctx.clock())
+            .is_some()
+        {
+            n += 1;
+        }
+    }
+    ctx.out.int(n);
+    Ok(())
+}
+
+fn type_cmd(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    let key = args.get(1);
+    let store = ctx.store();
+    let h = store.hash(key);
+    let mut shard = store.lock(ctx.db(), h);
+    let name = match shard.lookup_notouch(h, key, ctx.now()) {
+        Some(e) => e.value.type_name(),
+        None => "none",
+    };
+    ctx.out.simple(name);
+    Ok(())
+}
+
+fn rename(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    rename_generic(ctx, args, false)
+}
+
+fn renamenx(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    rename_generic(ctx, args, true)
+}
+
+fn rename_generic(ctx: &mut Ctx, args: &Args, nx: bool) -> CmdResult {
+    let (src, dst) = (args.get(1), args.get(2));
+    let store = ctx.store();
+    let db = ctx.db();
+    let (now, clock) = (ctx.now(), ctx.clock());
+    let (hs, hd) = (store.hash(src), store.hash(dst));
+    let mut locked = store.lock_many([(db, hs), (db, hd)]);
+    if locked
+        .shard(store, db, hs)
+        .lookup_write(hs, src, now, clock)
+        .is_none()
+    {
+        return Err(CmdError::new(err::NO_SUCH_KEY));
+    }
+    if src == dst {
+        if nx {
+            ctx.out.int(0);
+        } else {
+            ctx.out.ok();
+        }
+        return Ok(());
+    }
+    if nx && locked.shard(store, db, hd).get_mut(hd, dst, now).is_some() {
+        ctx.out.int(0);
+        return Ok(());
+    }
+    // The entry itself moves, with its deadline and access time.
+    let Some(mut e) = locked.shard(store, db, hs).remove(hs, src, now) else {
+        return Err(CmdError::new(err::NO_SUCH_KEY));
+    };
+    e.key = dst.into();
+    locked
+        .shard(store, db, hd)
+        .insert(hd, e, now, &store.entry_hasher());
+    if nx {
+        ctx.out.int(1);
+    } else {
+        ctx.out.ok();
+    }
+    Ok(())
+}
+
+fn copy(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    let (src, dst) = (args.get(1), args.get(2));
+    let src_db = ctx.db();
+    let mut dst_db = src_db;
+    let mut replace = false;
+    let mut i = 3;
+    while i < args.len() {
+        if args.is(i, "replace") {
+            replace = true;
+        } else if args.is(i, "db") && i + 1 < args.len() {
+            dst_db = parse_db(ctx, args.get(i + 1))?;
+            i += 1;
+        } else {
+            return Err(CmdError::new(err::SYNTAX));
+        }
+        i += 1;
+    }
+    if src_db == dst_db && src == dst {
+        return Err(CmdError::new(SAME_OBJECT));
+    }
+    let store = ctx.store();
+    let (now, clock) = (ctx.now(), ctx.clock());
+    let (hs, hd) = (store.hash(src), store.hash(dst));
+    let mut locked = store.lock_many([(src_db, hs), (dst_db, hd)]);
+    let Some(e) = locked
+        .shard(store, src_db, hs)
+        .lookup_read(hs, src, now, clock)
+    else {
+        ctx.out.int(0);
+        return Ok(());
+    };
+    let copy = Entry {
+        key: dst.into(),
+        value: e.value.duplicate(),
+        expire_at: e.expire_at,
+        access: clock,
+    };
+    let target = locked.shard(store, dst_db, hd);
+    if !replace && target.get_mut(hd, dst, now).is_some() {
+        ctx.out.int(0);
+        return Ok(());
+    }
+    target.insert(hd, copy, now, &store.entry_hasher());
+    ctx.out.int(1);
+    Ok(())
+}
+
+fn move_cmd(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    let key = args.get(1);
+    let src_db = ctx.db();
+    let dst_db = parse_db(ctx, args.get(2))?;
+    if src_db == dst_db {
+        return Err(CmdError::new(SAME_OBJECT));
+    }
+    let store = ctx.store();
+    let (now, clock) = (ctx.now(), ctx.clock());
+    let h = store.hash(key);
+    let mut locked = store.lock_many([(src_db, h), (dst_db, h)]);
+    if locked
+        .shard(store, src_db, h)
+        .lookup_write(h, key, now, clock)
+        .is_none()
+        || locked
+            .shard(store, dst_db, h)
+            .get_mut(h, key, now)
+            .is_some()
+    {
+        ctx.out.int(0);
+        return Ok(());
+    }
+    let Some(e) = locked.shard(store, src_db, h).remove(h, key, now) else {
+        ctx.out.int(0);
+        return Ok(());
+    };
+    locked
+        .shard(store, dst_db, h)
+        .insert_new(h, e, &store.entry_hasher());
+    ctx.out.int(1);
+    Ok(())
+}
+
+fn randomkey(ctx: &mut Ctx, _args: &Args) -> CmdResult {
+    match ctx.store().random_key(ctx.db(), ctx.now()) {
+        Some(k) => ctx.out.bulk(&k),
+        None => ctx.out.null(),
+    }
+    Ok(())
+}
+
+fn keys(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    let pattern = args.get(1);
+    let all = pattern == b"*";
+    let found = ctx.store().collect_keys(ctx.db(), ctx.now(), |k| {
+        all || crate::util::glob_match(pattern, k, false)
+    });
+    ctx.out.array(found.len());
+    for k in &found {
+        ctx.out.bulk(k);
+    }
+    Ok(())
+}
+
+/// A SCAN cursor as Redis reads it (`strtoul`, base 10): an optional sign, digits, nothing
+/// else; no leading space; the empty string is 0; a negative value wraps.
+fn parse_cursor(s: &[u8]) -> Option<u64> {
+    if s.is_empty() {
+        return Some(0);
+    }
+    if matches!(s[0], b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c) {
+        return None;
+    }
+    let (neg, digits) = match s[0] {
+        b'-' => (true, &s[1..]),
+        b'+' => (false, &s[1..]),
+        _ => (false, s),
+    };
+    if digits.is_empty() {
+        return None;
+    }
+    let mut v: u64 = 0;
+    for &c in digits {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        v = v.checked_mul(10)?.checked_add((c - b'0') as u64)?;
+    }
+    Some(if neg { v.wrapping_neg() } else { v })
+}
+
+fn scan(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    let cursor = parse_cursor(args.get(1)).ok_or(CmdError::new("ERR invalid cursor"))?;
+    let mut count = 10usize;
+    let mut pattern: Option<&[u8]> = None;
+    let mut type_name: Option<&[u8]> = None;
+    let mut i = 2;
+    while i < args.len() {
+        let more = i + 1 < args.len();
+        if args.is(i, "count") && more {
+            let n = args.int(i + 1)?;
+            if n < 1 {
+                return Err(CmdError::new(err::SYNTAX));
+            }
+            count = usize::try_from(n).unwrap_or(usize::MAX);
+        } else if args.is(i, "match") && more {
+            let p = args.get(i + 1);
+            pattern = (p != b"*").then_some(p);
+        } else if args.is(i, "type") && more {
+            type_name = Some(args.get(i + 1));
+        } else {
+            return Err(CmdError::new(err::SYNTAX));
+        }
+        i += 2;
+    }
+    let now = ctx.now();
+    let mut found: Vec<Box<[u8]>> = Vec::new();
+    let next = ctx.store().scan(ctx.db(), cursor, count, |e| {
+        if pattern.is_some_and(|p| !crate::util::glob_match(p, &e.key, false)) {
+            return;
+        }
+        // Redis 7.0 looks the type up first (an expired key reads as "none") and only
+        // then drops expired keys, so `TYPE none` lists keys that have just expired.
+        let expired = e.is_expired(now);
+        if let Some(t) = type_name {
+            let actual = if expired { "none" } else { e.value.type_name() };
+            if !t.eq_ignore_ascii_case(actual.as_bytes()) {
+                return;
+            }
+        } else if expired {
+            return;
+        }
+        found.push(e.key.clone());
+    });
+    ctx.out.array(2);
+    ctx.out.bulk(itoa::Buffer::new().format(next).as_bytes());
+    ctx.out.array(found.len());
+    for k in &found {
+        ctx.out.bulk(k);
+    }
+    Ok(())
+}
+
+fn dbsize(ctx: &mut Ctx, _args: &Args) -> CmdResult {
+    let n = ctx.store().db_counts(ctx.db()).0;
+    ctx.out.int(n as i64);
+    Ok(())
+}
+
+fn swapdb(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    let index = |i: usize, msg: &'static str| {
+        crate::util::parse_i64(args.get(i))
+            .filter(|n| i32::try_from(*n).is_ok())
+            .ok_or(CmdError::new(msg))
+    };
+    let a = index(1, "ERR invalid first DB index")?;
+    let b = index(2, "ERR invalid second DB index")?;
+    let dbs = ctx.store().dbs.len() as i64;
+    if !(0..dbs).contains(&a) || !(0..dbs).contains(&b) {
+        return Err(CmdError::new(err::DB_INDEX));
+    }
+    ctx.store().swap_dbs(a as usize, b as usize);
+    ctx.out.ok();
+    Ok(())
+}
+
+/// FLUSHDB / FLUSHALL's optional ASYNC|SYNC argument: true for ASYNC.
+fn flush_async(args: &Args) -> Result<bool, CmdError> {
+    match args.len() {
+        1 => Ok(false),
+        2 if args.is(1, "async") => Ok(true),
+        2 if args.is(1, "sync") => Ok(false),
+        _ => Err(CmdError::new(err::SYNTAX)),
+    }
+}
+
+/// Empties the databases atomically (every shard locked at once), then frees what was
+/// taken out after the locks are released: on a background thread for ASYNC.
+fn flush(ctx: &mut Ctx, dbs: &[usize], asynchronous: bool) {
+    let store = ctx.store();
+    let taken: Vec<_> = {
+        let mut locked = store.lock_dbs(dbs);
+        locked.iter_mut().map(|s| s.take()).collect()
+    };
+    if asynchronous && taken.iter().any(|t| !t.is_empty()) {
+        let spawned = std::thread::Builder::new()
+            .name("rcs-lazyfree".into())
+            .spawn(move || drop(taken));
+        if let Err(e) = spawned {
+            tracing::warn!("lazy free thread not started ({}); freeing inline", e);
+        }
+    } else {
+        drop(taken);
+    }
+    ctx.out.ok();
+}
+
+fn flushdb(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    let asynchronous = flush_async(args)?;
+    let db = ctx.db();
+    flush(ctx, &[db], asynchronous);
+    Ok(())
+}
+
+fn flushall(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    let asynchronous = flush_async(args)?;
+    let all: Vec<usize> = (0..ctx.store().dbs.len()).collect();
+    flush(ctx, &all, asynchronous);
+    Ok(())
+}
+
+fn expire(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    expire_generic(ctx, args, false, false, "expire")
+}
+
+fn pexpire(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    expire_generic(ctx, args, true, false, "pexpire")
+}
+
+fn expireat(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    expire_generic(ctx, args, false, true, "expireat")
+}
+
+fn pexpireat(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    expire_generic(ctx, args, true, true, "pexpireat")
+}
+
+/// The NX / XX / GT / LT conditions of the EXPIRE family.
+#[derive(Default)]
+struct ExpireFlags {
+    nx: bool,
+    xx: bool,
+    gt: bool,
+    lt: bool,
+}
+
+fn parse_expire_flags(args: &Args) -> Result<ExpireFlags, CmdError> {
+    let mut f = ExpireFlags::default();
+    for i in 3..args.len() {
+        if args.is(i, "nx") {
+            f.nx = true;
+        } else if args.is(i, "xx") {
+            f.xx = true;
+        } else if args.is(i, "gt") {
+            f.gt = true;
+        } else if args.is(i, "lt") {
+            f.lt = true;
+        } else {
+            return Err(CmdError::from(format!(
+                "ERR Unsupported option {}",
+                String::from_utf8_lossy(args.get(i))
+            )));
+        }
+    }
+    if f.nx && (f.xx || f.gt || f.lt) {
+        return Err(CmdError::new(
+            "ERR NX and XX, GT or LT options at the same time are not compatible",
+        ));
+    }
+    if f.gt && f.lt {
+        return Err(CmdError::new(
+            "ERR GT and LT options at the same time are not compatible",
+        ));
+    }
+    Ok(f)
+}
+
+/// EXPIRE, PEXPIRE, EXPIREAT and PEXPIREAT, as Redis's `expireGenericCommand`.
+fn expire_generic(
+    ctx: &mut Ctx,
+    args: &Args,
+    unit_ms: bool,
+    absolute: bool,
+    name: &str,
+) -> CmdResult {
+    let flags = parse_expire_flags(args)?;
+    let mut when = args.int(2)?;
+    let invalid = || CmdError::from(format!("ERR invalid expire time in '{}' command", name));
+    if !unit_ms {
+        when = when.checked_mul(1000).ok_or_else(invalid)?;
+    }
+    let now = ctx.now();
+    if !absolute {
+        when = when.checked_add(now as i64).ok_or_else(invalid)?;
+    }
+    let key = args.get(1);
+    let store = ctx.store();
+    let h = store.hash(key);
+    let mut shard = store.lock(ctx.db(), h);
+    let Some(e) = shard.lookup_write(h, key, now, ctx.clock()) else {
+        ctx.out.int(0);
+        return Ok(());
+    };
+    // -1 stands for "no deadline", which GT treats as infinite and LT as "not set".
+    let current = if e.expire_at == 0 {
+        -1
+    } else {
+        e.expire_at as i64
+    };
+    let refused = (flags.nx && current != -1)
+        || (flags.xx && current == -1)
+        || (flags.gt && (current == -1 || when <= current))
+        || (flags.lt && current != -1 && when >= current);
+    if refused {
+        ctx.out.int(0);
+        return Ok(());
+    }
+    // Redis compares with the clock again, not the command's start time.
+    if when <= crate::util::now_ms() as i64 {
+        shard.remove(h, key, now);
+    } else {
+        shard.set_expire(h, key, when as u64, now);
+    }
+    ctx.out.int(1);
+    Ok(())
+}
+
+fn ttl(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    ttl_generic(ctx, args, false, false)
+}
+
+fn pttl(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    ttl_generic(ctx, args, true, false)
+}
+
+fn expiretime(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    ttl_generic(ctx, args, false, true)
+}
+
+fn pexpiretime(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    ttl_generic(ctx, args, true, true)
+}
+
+/// TTL, PTTL, EXPIRETIME and PEXPIRETIME: -2 for a missing key, -1 without a deadline;
+/// seconds are rounded to the nearest, as Redis does.
+fn ttl_generic(ctx: &mut Ctx, args: &Args, unit_ms: bool, absolute: bool) -> CmdResult {
+    let key = args.get(1);
+    let store = ctx.store();
+    let h = store.hash(key);
+    let now = ctx.now();
+    let mut shard = store.lock(ctx.db(), h);
+    let reply = match shard.lookup_notouch(h, key, now) {
+        None => -2,
+        Some(e) if e.expire_at == 0 => -1,
+        Some(e) => {
+            let v = if absolute {
+                e.expire_at as i64
+            } else {
+                (e.expire_at as i64 - now as i64).max(0)
+            };
+            if unit_ms {
+                v
+            } else {
+                (v + 500) / 1000
+            }
+        }
+    };
+    drop(shard);
+    ctx.out.int(reply);
+    Ok(())
+}
+
+fn persist(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    let key = args.get(1);
+    let store = ctx.store();
+    let h = store.hash(key);
+    let now = ctx.now();
+    let mut shard = store.lock(ctx.db(), h);
+    let had = match shard.lookup_write(h, key, now, ctx.clock()) {
+        Some(e) => e.expire_at != 0,
+        None => false,
+    };
+    if had {
+        shard.set_expire(h, key, 0, now);
+    }
+    drop(shard);
+    ctx.out.int(had as i64);
+    Ok(())
+}
+
+/// What OBJECT reports about a value, read without touching it.
+struct ObjectInfo {
+    encoding: &'static str,
+    refcount: i64,
+    access: u32,
+}
+
+/// Looks up OBJECT's key argument; None (after replying null) when it is missing.
+fn object_lookup(ctx: &mut Ctx, args: &Args) -> Option<ObjectInfo> {
+    let key = args.get(2);
+    let store = ctx.store();
+    let h = store.hash(key);
+    let shared_ints = shared_integers_allowed(ctx);
+    let mut shard = store.lock(ctx.db(), h);
+    let info = shard.lookup_notouch(h, key, ctx.now()).map(|e| ObjectInfo {
+        encoding: e.value.encoding(),
+        // Redis shares the objects of the integers 0..9999 (OBJ_SHARED_INTEGERS), and a
+        // shared object reports refcount INT_MAX.
+        refcount: match e.value {
+            crate::store::Value::Int(i) if shared_ints && (0..10_000).contains(&i) => {
+                i32::MAX as i64
+            }
+            _ => 1,
+        },
+        access: e.access,
+    });
+    drop(shard);
+    if info.is_none() {
+        ctx.out.null();
+    }
+    info
+}
+
+/// Redis stops sharing integer objects when maxmemory is set with an LRU or LFU policy,
+/// since each key then needs its own access data.
+fn shared_integers_allowed(ctx: &Ctx) -> bool {
+    let cfg = ctx.shared.config.read();
+    cfg.maxmemory == 0 || !(cfg.maxmemory_policy.contains("lru") || lfu_policy_name(&cfg))
+}
+
+fn lfu_policy_name(cfg: &crate::config::Config) -> bool {
+    cfg.maxmemory_policy.contains("lfu")
+}
+
+fn lfu_policy(ctx: &Ctx) -> bool {
+    lfu_policy_name(&ctx.shared.config.read())
+}
+
+fn object_encoding(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    if let Some(info) = object_lookup(ctx, args) {
+        ctx.out.bulk(info.encoding.as_bytes());
+    }
+    Ok(())
+}
+
+fn object_refcount(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    if let Some(info) = object_lookup(ctx, args) {
+        ctx.out.int(info.refcount);
+    }
+    Ok(())
+}
+
+fn object_idletime(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    let Some(info) = object_lookup(ctx, args) else {
+        return Ok(());
+    };
+    if lfu_policy(ctx) {
+        return Err(CmdError::new(
+            "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.",
+        ));
+    }
+    ctx.out.int(ctx.clock().saturating_sub(info.access) as i64);
+    Ok(())
+}
+
+fn object_freq(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    if object_lookup(ctx, args).is_none() {
+        return Ok(());
+    }
+    if !lfu_policy(ctx) {
+        return Err(CmdError::new(
+            "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.",
+        ));
+    }
+    // The store keeps an LRU clock per key but no LFU counter yet: say so rather than
+    // inventing a frequency.
+    Err(CmdError::new(
+        "ERR OBJECT FREQ is not supported: this server does not track access frequency yet",
+    ))
+}
+
+fn object_help(ctx: &mut Ctx, _args: &Args) -> CmdResult {
+    const HELP: &[&str] = &[
+        "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "ENCODING <key>",
+        "    Return the kind of internal representation used in order to store the value",
+        "    associated with a <key>.",
+        "FREQ <key>",
+        "    Return the access frequency index of the <key>. The returned integer is",
+        "    proportional to the logarithm of the recent access frequency of the key.",
+        "IDLETIME <key>",
+        "    Return the idle time of the <key>, that is the approximated number of",
+        "    seconds elapsed since the last access to the key.",
+        "REFCOUNT <key>",
+        "    Return the number of references of the value associated with the specified",
+        "    <key>.",
+        "HELP",
+        "    Prints this help.",
+    ];
+    ctx.out.array(HELP.len());
+    for line in HELP {
+        ctx.out.simple(line);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_cursor;
+
+    #[test]
+    fn cursor_parses_like_strtoul() {
+        assert_eq!(parse_cursor(b""), Some(0));
+        assert_eq!(parse_cursor(b"0"), Some(0));
+        assert_eq!(parse_cursor(b"+7"), Some(7));
+        assert_eq!(parse_cursor(b"-1"), Some(u64::MAX));
+        assert_eq!(parse_cursor(b"18446744073709551615"), Some(u64::MAX));
+        assert_eq!(parse_cursor(b"18446744073709551616"), None);
+        assert_eq!(parse_cursor(b" 1"), None);
+        assert_eq!(parse_cursor(b"1 "), None);
+        assert_eq!(parse_cursor(b"-"), None);
+        assert_eq!(parse_cursor(b"0x10"), None);
+    }
 }

@@ -5,22 +5,6 @@ use super::{cmd, container, Args, CmdResult, CommandTable, Ctx};
 const CAT: &[&str] = &["server"];
 
 pub fn register(t: &mut CommandTable) {
-    t.add(cmd(
-        "dbsize",
-        1,
-        "readonly fast",
-        &["keyspace"],
-        (0, 0, 0),
-        dbsize,
-    ));
-    t.add(cmd(
-        "flushall",
-        -1,
-        "write",
-        &["keyspace", "dangerous"],
-        (0, 0, 0),
-        flushall,
-    ));
     t.add(
         cmd("config", -2, "", CAT, (0, 0, 0), container).with_subcommands(vec![cmd(
             "config|get",
@@ -31,22 +15,6 @@ pub fn register(t: &mut CommandTable) {
             config_get,
         )]),
     );
-}
-
-fn dbsize(ctx: &mut Ctx, _args: &Args) -> CmdResult {
-    let n = ctx.store().db_counts(ctx.db()).0;
-    ctx.out.int(n as i64);
-    Ok(())
-}
-
-fn flushall(ctx: &mut Ctx, _args: &Args) -> CmdResult {
-    for db in ctx.store().dbs.iter() {
-        for s in db.shards.iter() {
-            s.lock().clear();
-        }
-    }
-    ctx.out.ok();
-    Ok(())
 }
 
 fn config_get(ctx: &mut Ctx, args: &Args) -> CmdResult {

@@ -8,6 +8,7 @@
 //! ascending (db, shard) order so two commands can never deadlock.
 
 pub mod expiry;
+pub mod scan;
 pub mod value;
 
 use std::hash::BuildHasher;
@@ -52,8 +53,9 @@ pub struct Shard {
     /// Keys in this shard that carry a deadline (INFO keyspace `expires`).
     pub expires: usize,
     pub stats: ShardStats,
-    /// Bumped whenever the table may have moved entries between buckets (growth or an
-    /// in-place rehash), so a SCAN cursor knows its bucket positions are no longer valid.
+    /// Bumped whenever the table may have moved entries between buckets (growth, an
+    /// in-place rehash, a shrink, a new table), so a SCAN cursor knows its bucket positions
+    /// are no longer valid (see `scan.rs`). Anything that reshapes `table` must bump it.
     pub layout_epoch: u32,
 }
 
@@ -108,6 +110,26 @@ impl Shard {
             Some(e) => {
                 self.stats.keyspace_hits += 1;
                 e.access = clock;
+                Some(e)
+            }
+            None => {
+                self.stats.keyspace_misses += 1;
+                None
+            }
+        }
+    }
+
+    /// Read lookup that leaves the access time alone, as Redis's `LOOKUP_NOTOUCH` reads
+    /// (EXISTS, TYPE, TTL, OBJECT): lazy expiry and hit/miss counting only.
+    #[inline]
+    pub fn lookup_notouch(&mut self, hash: KeyHash, key: &[u8], now: u64) -> Option<&mut Entry> {
+        if self.expire_if_due(hash, key, now) {
+            self.stats.keyspace_misses += 1;
+            return None;
+        }
+        match self.table.find_mut(hash, |e| &*e.key == key) {
+            Some(e) => {
+                self.stats.keyspace_hits += 1;
                 Some(e)
             }
             None => {
@@ -226,13 +248,23 @@ impl Shard {
         };
         let table = &mut self.table;
         let mut deleted = 0;
-        let more = wheel.advance(now, budget, |hash, _| {
+        let mut early = Vec::new();
+        let more = wheel.advance(now, budget, |hash, deadline| {
+            if deadline > now {
+                // The wheel ran ahead of `now` (the wall clock stepped back): keep the
+                // entry, or its key would never be collected actively.
+                early.push((hash, deadline));
+                return;
+            }
             // Stale wheel entries (key gone, deadline moved) simply find nothing due.
             while let Ok(occ) = table.find_entry(hash, |e| e.is_expired(now)) {
                 occ.remove();
                 deleted += 1;
             }
         });
+        for (hash, deadline) in early {
+            wheel.insert(hash, deadline);
+        }
         self.expires -= deleted;
         self.stats.expired_keys += deleted as u64;
         if self.expires == 0 && !more {
@@ -397,6 +429,10 @@ impl Store {
         let (first, second) = locked.guards.split_at_mut(n);
         for (x, y) in first.iter_mut().zip(second.iter_mut()) {
             std::mem::swap(&mut *x.1, &mut *y.1);
+            // A cursor of either database now points into the other one's table.
+            let e = x.1.layout_epoch.max(y.1.layout_epoch).wrapping_add(1);
+            x.1.layout_epoch = e;
+            y.1.layout_epoch = e;
         }
     }
 
@@ -452,5 +488,47 @@ impl Store {
             }
         }
         (total, more)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(key: &[u8], expire_at: u64) -> Entry {
+        Entry {
+            key: key.into(),
+            value: Value::string(b"v"),
+            expire_at,
+            access: 0,
+        }
+    }
+
+    #[test]
+    fn active_expiry_survives_the_clock_stepping_back() {
+        let store = Store::new(1, 1);
+        let real = crate::util::now_ms();
+        let h = store.hash(b"k");
+        let mut s = store.lock(0, h);
+        // Indexed behind the wheel's clock, so it waits in the wheel's due list.
+        s.insert_new(h, entry(b"k", real - 1_000), &store.entry_hasher());
+        // A tick whose clock is earlier than the deadline must not drop the entry...
+        assert_eq!(s.expire_due(real - 5_000, 100), (0, false));
+        assert_eq!(s.len(), 1);
+        // ...so the key is still collected once the clock passes its deadline.
+        assert_eq!(s.expire_due(real, 100).0, 1);
+        assert_eq!(s.len(), 0);
+        assert_eq!(s.stats.expired_keys, 1);
+    }
+
+    #[test]
+    fn swapped_databases_invalidate_scan_positions() {
+        let store = Store::new(2, 1);
+        let before = store.dbs[0].shards[0].lock().layout_epoch;
+        store.swap_dbs(0, 1);
+        let a = store.dbs[0].shards[0].lock().layout_epoch;
+        let b = store.dbs[1].shards[0].lock().layout_epoch;
+        assert_ne!(a, before);
+        assert_ne!(b, before);
     }
 }
