@@ -371,8 +371,53 @@ pub mod long_double {
             }
         }
 
-        /// The sum, rounded to nearest even as the x87 FPU does in extended precision.
-        pub fn add(self, other: LongDouble) -> LongDouble {
+        /// `ld2string(.., LD_STR_HUMAN)`: `%.17Lf`, trailing zeros and a trailing '.'
+        /// removed, and "-0" written "0". None for NaN or infinity.
+        pub fn to_human_string(&self) -> Option<String> {
+            let LongDouble::Finite { neg, mant, exp } = *self else {
+                return None;
+            };
+            // N = round(|value| * 10^17), ties to even.
+            let mut n = BigUint::from_u128(mant as u128);
+            n.mul_pow10(17);
+            if exp >= 0 {
+                n.shl(exp as u64);
+            } else {
+                let s = (-exp) as u64;
+                let (q, guard, rest) = n.shr_round_bits(s);
+                n = q;
+                if guard && (rest || n.is_odd()) {
+                    n.add_small(1);
+                }
+            }
+            let digits = n.to_decimal();
+            let mut s = String::with_capacity(digits.len() + 3);
+            if neg {
+                s.push('-');
+            }
+            if digits.len() <= 17 {
+                s.push_str("0.");
+                s.extend(std::iter::repeat_n('0', 17 - digits.len()));
+                s.push_str(&digits);
+            } else {
+                let (int, frac) = digits.split_at(digits.len() - 17);
+                s.push_str(int);
+                s.push('.');
+                s.push_str(frac);
+            }
+            let trimmed = s.trim_end_matches('0').trim_end_matches('.');
+            if trimmed == "-0" {
+                return Some("0".into());
+            }
+            Some(trimmed.to_string())
+        }
+    }
+
+    /// The sum, rounded to nearest even as the x87 FPU does in extended precision.
+    impl std::ops::Add for LongDouble {
+        type Output = LongDouble;
+
+        fn add(self, other: LongDouble) -> LongDouble {
             use LongDouble::*;
             match (self, other) {
                 (Nan, _) | (_, Nan) => Nan,
@@ -437,47 +482,6 @@ pub mod long_double {
                     }
                 }
             }
-        }
-
-        /// `ld2string(.., LD_STR_HUMAN)`: `%.17Lf`, trailing zeros and a trailing '.'
-        /// removed, and "-0" written "0". None for NaN or infinity.
-        pub fn to_human_string(&self) -> Option<String> {
-            let LongDouble::Finite { neg, mant, exp } = *self else {
-                return None;
-            };
-            // N = round(|value| * 10^17), ties to even.
-            let mut n = BigUint::from_u128(mant as u128);
-            n.mul_pow10(17);
-            if exp >= 0 {
-                n.shl(exp as u64);
-            } else {
-                let s = (-exp) as u64;
-                let (q, guard, rest) = n.shr_round_bits(s);
-                n = q;
-                if guard && (rest || n.is_odd()) {
-                    n.add_small(1);
-                }
-            }
-            let digits = n.to_decimal();
-            let mut s = String::with_capacity(digits.len() + 3);
-            if neg {
-                s.push('-');
-            }
-            if digits.len() <= 17 {
-                s.push_str("0.");
-                s.extend(std::iter::repeat_n('0', 17 - digits.len()));
-                s.push_str(&digits);
-            } else {
-                let (int, frac) = digits.split_at(digits.len() - 17);
-                s.push_str(int);
-                s.push('.');
-                s.push_str(frac);
-            }
-            let trimmed = s.trim_end_matches('0').trim_end_matches('.');
-            if trimmed == "-0" {
-                return Some("0".into());
-            }
-            Some(trimmed.to_string())
         }
     }
 
@@ -885,7 +889,7 @@ pub mod long_double {
         fn incr(a: &str, b: &str) -> Option<String> {
             let x = LongDouble::parse(a.as_bytes())?;
             let y = LongDouble::parse(b.as_bytes())?;
-            x.add(y).to_human_string()
+            (x + y).to_human_string()
         }
 
         #[test]

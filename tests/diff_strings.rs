@@ -978,3 +978,128 @@ fn wrong_arity_of_every_command() {
         "#,
     );
 }
+
+/// A small xorshift generator so the random scripts are the same on every run.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+
+    fn digits(&mut self, n: usize) -> String {
+        (0..n)
+            .map(|_| char::from(b'0' + self.below(10) as u8))
+            .collect()
+    }
+}
+
+#[test]
+fn incrbyfloat_extreme_inputs_match() {
+    let mut p = Pair::new();
+    let mut r = Rng(0x1234_5678_9abc_def1);
+    let mut values = 0;
+    for i in 0..400 {
+        let sign = if r.below(2) == 0 { "" } else { "-" };
+        let v = match i % 5 {
+            // Long mantissas with exponents across the whole long double range.
+            0 => {
+                let n = 1 + r.below(40) as usize;
+                let exp = r.below(9900) as i64 - 4960;
+                format!("{}{}e{}", sign, r.digits(n), exp)
+            }
+            1 => {
+                let (a, b) = (1 + r.below(25) as usize, 1 + r.below(25) as usize);
+                format!("{}{}.{}", sign, r.digits(a), r.digits(b))
+            }
+            // Hex floats with binary exponents.
+            2 => format!(
+                "{}0x{:x}.{:x}p{}",
+                sign,
+                r.next() >> r.below(64),
+                r.below(4096),
+                r.below(600) as i64 - 300
+            ),
+            // Near powers of two and halfway cases of the 17th decimal.
+            3 => format!("{}{}e-{}", sign, 5 * (1 + r.below(1000)), 18 + r.below(6)),
+            _ => format!("{}{}", sign, r.next() >> r.below(64)),
+        };
+        if p.check(&format!("INCRBYFLOAT k{} {}", i % 11, v))
+            .starts_with(b"$")
+        {
+            values += 1;
+        }
+    }
+    // Most inputs must be in range so the digits, not just the errors, are compared.
+    assert!(
+        values > 250,
+        "only {} of 400 increments produced a value",
+        values
+    );
+    for i in 0..11 {
+        p.check(&format!("GET k{}", i));
+    }
+}
+
+#[test]
+fn random_ranges_of_bitcount_bitpos_getrange_match() {
+    let mut p = Pair::new();
+    let mut r = Rng(0xdead_beef_cafe_f00d);
+    for round in 0..12 {
+        let len = r.below(12) as usize;
+        let bytes: Vec<u8> = (0..len)
+            .map(|_| match r.below(4) {
+                0 => 0x00,
+                1 => 0xff,
+                _ => r.below(256) as u8,
+            })
+            .collect();
+        p.both_args(&[b"SET", b"s", &bytes]);
+        for _ in 0..40 {
+            let span = (len as i64 * 8 + 20).max(4) as u64;
+            let a = r.below(span * 2) as i64 - span as i64;
+            let b = r.below(span * 2) as i64 - span as i64;
+            let unit = ["", " BYTE", " BIT", " bit"][r.below(4) as usize];
+            p.check(&format!("BITCOUNT s {} {}{}", a, b, unit));
+            let bit = r.below(2);
+            p.check(&format!("BITPOS s {} {} {}{}", bit, a, b, unit));
+            p.check(&format!("BITPOS s {} {}", bit, a));
+            p.check(&format!("GETRANGE s {} {}", a, b));
+        }
+        p.check("BITPOS s 0");
+        p.check("BITPOS s 1");
+        p.check("BITCOUNT s");
+        let off = r.below(40);
+        p.check(&format!("SETRANGE s {} xyz{}", off, round));
+        p.check("GET s");
+    }
+}
+
+#[test]
+fn random_lcs_match() {
+    let mut p = Pair::new();
+    let mut r = Rng(0x0bad_c0de_1234_4321);
+    for _ in 0..40 {
+        let alphabet = 1 + r.below(4) as u8;
+        let mut word = |n: u64| -> String {
+            (0..r.below(n))
+                .map(|_| char::from(b'a' + (r.next() % alphabet as u64) as u8))
+                .collect()
+        };
+        let (a, b) = (word(30), word(30));
+        p.both_args(&[b"MSET", b"a", a.as_bytes(), b"b", b.as_bytes()]);
+        p.check("LCS a b");
+        p.check("LCS a b LEN");
+        p.check("LCS a b IDX");
+        p.check("LCS b a IDX WITHMATCHLEN");
+        let m = r.below(5);
+        p.check(&format!("LCS a b IDX MINMATCHLEN {} WITHMATCHLEN", m));
+    }
+}

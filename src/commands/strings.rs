@@ -783,8 +783,7 @@ fn incrbyfloat(ctx: &mut Ctx, args: &Args) -> CmdResult {
         },
     };
     let incr = LongDouble::parse(args.get(2)).ok_or(CmdError::new(err::NOT_FLOAT))?;
-    let text = cur
-        .add(incr)
+    let text = (cur + incr)
         .to_human_string()
         .ok_or(CmdError::new("ERR increment would produce NaN or Infinity"))?;
     ctx.out.bulk(text.as_bytes());
