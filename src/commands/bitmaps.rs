@@ -145,9 +145,8 @@ fn getbit(ctx: &mut Ctx, args: &Args) -> CmdResult {
     Ok(())
 }
 
-/// Converts a start/end pair to the byte range to scan plus masks of the bits of the
-/// first and last byte that lie outside a BIT range, as BITCOUNT and BITPOS do.
-/// Returns None when the range is empty.
+/// The bytes BITCOUNT and BITPOS scan (inclusive; empty when start > end), plus masks of
+/// the bits of the first and last byte that lie outside a BIT range.
 struct Range {
     start: i64,
     end: i64,
@@ -155,6 +154,7 @@ struct Range {
     last_neg_mask: u8,
 }
 
+/// Clamps a start/end pair (negative counts from the end; in bits for BIT) to the string.
 fn resolve_range(mut start: i64, mut end: i64, strlen: i64, isbit: bool) -> Range {
     let totlen = if isbit { strlen << 3 } else { strlen };
     if start < 0 {
