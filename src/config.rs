@@ -119,15 +119,12 @@ fn check_range(n: i64, min: i64, max: i64) -> Result<i64, String> {
     Ok(n)
 }
 
-/// Parses a memory parameter (`100mb`) and checks its range.
+/// Parses a memory parameter (`100mb`) and checks its range. Redis refuses a negative
+/// memory value as "not a memory value" before any range check.
 fn mem_in(v: &str, min: i64, max: i64) -> Result<i64, String> {
-    let (neg, digits) = match v.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, v),
-    };
-    let n = parse_memory(digits)?;
+    let n = parse_memory(v)?;
     let n = i64::try_from(n).map_err(|_| "argument must be a memory value".to_string())?;
-    check_range(if neg { -n } else { n }, min, max)
+    check_range(n, min, max)
 }
 
 /// Parses a memory amount as Redis's `memtoll`: a number with an optional unit

@@ -81,9 +81,12 @@ fn quit(ctx: &mut Ctx, _args: &Args) -> CmdResult {
 
 fn select(ctx: &mut Ctx, args: &Args) -> CmdResult {
     // Redis reads the index as a C int: anything outside that range is "not an integer".
-    let idx = crate::util::parse_i64(args.get(1))
-        .filter(|&i| i32::try_from(i).is_ok())
-        .ok_or(CmdError::new(err::NOT_INT))?;
+    let idx = crate::util::parse_i64(args.get(1)).ok_or(CmdError::new(err::NOT_INT))?;
+    if i32::try_from(idx).is_err() {
+        return Err(CmdError::new(
+            "ERR value is out of range, value must between -2147483648 and 2147483647",
+        ));
+    }
     if idx < 0 || idx as usize >= ctx.store().dbs.len() {
         return Err(CmdError::new(err::DB_INDEX));
     }
@@ -173,7 +176,7 @@ fn hello(ctx: &mut Ctx, args: &Args) -> CmdResult {
     }
     if !ctx.session.authenticated {
         return Err(CmdError::new(
-            "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time",
+            "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time",
         ));
     }
     if let Some(name) = name {

@@ -801,7 +801,7 @@ fn command_info(ctx: &mut Ctx, args: &Args) -> CmdResult {
     for name in args.iter_from(2) {
         match lookup(&shared.commands, name) {
             Some(spec) => write_command_info(ctx, spec),
-            None => ctx.out.null_array(),
+            None => ctx.out.null(),
         }
     }
     Ok(())
@@ -1066,9 +1066,10 @@ fn slowlog_get(ctx: &mut Ctx, args: &Args) -> CmdResult {
     } else if args.len() == 2 {
         10
     } else {
-        return Err(CmdError::new(
-            "ERR unknown subcommand or wrong number of arguments for 'get'. Try SLOWLOG HELP.",
-        ));
+        return Err(CmdError::from(format!(
+            "ERR unknown subcommand or wrong number of arguments for '{}'. Try SLOWLOG HELP.",
+            String::from_utf8_lossy(args.get(1))
+        )));
     };
     let entries: Vec<_> = ctx
         .shared
