@@ -227,6 +227,9 @@ pub async fn run(config: Config) -> std::io::Result<()> {
     let threads = worker_threads(&config);
     let shared = Arc::new(Shared::new(config));
     shared.port.store(addr.port(), Ordering::Relaxed);
+    // Handlers are installed before the startup line, so a signal sent as soon as the
+    // server says it is up stops it cleanly instead of killing it.
+    let signals = Signals::install()?;
     tracing::info!(
         "rust-cache-server {} (Redis {} compatible) listening on {}, {} worker threads, {} shards per database",
         env!("CARGO_PKG_VERSION"),
@@ -235,11 +238,11 @@ pub async fn run(config: Config) -> std::io::Result<()> {
         threads,
         shared.store.shards_per_db()
     );
-    let signals = shared.clone();
+    let s = shared.clone();
     tokio::spawn(async move {
-        wait_for_signal().await;
+        signals.wait().await;
         tracing::info!("signal received, shutting down");
-        signals.request_shutdown();
+        s.request_shutdown();
     });
     serve(shared, listeners).await;
     tracing::info!("bye");
@@ -247,23 +250,41 @@ pub async fn run(config: Config) -> std::io::Result<()> {
 }
 
 #[cfg(unix)]
-async fn wait_for_signal() {
-    use tokio::signal::unix::{signal, SignalKind};
-    let (Ok(mut int), Ok(mut term)) = (
-        signal(SignalKind::interrupt()),
-        signal(SignalKind::terminate()),
-    ) else {
-        return std::future::pending().await;
-    };
-    tokio::select! {
-        _ = int.recv() => {}
-        _ = term.recv() => {}
+struct Signals {
+    int: tokio::signal::unix::Signal,
+    term: tokio::signal::unix::Signal,
+}
+
+#[cfg(unix)]
+impl Signals {
+    fn install() -> std::io::Result<Signals> {
+        use tokio::signal::unix::{signal, SignalKind};
+        Ok(Signals {
+            int: signal(SignalKind::interrupt())?,
+            term: signal(SignalKind::terminate())?,
+        })
+    }
+
+    async fn wait(mut self) {
+        tokio::select! {
+            _ = self.int.recv() => {}
+            _ = self.term.recv() => {}
+        }
     }
 }
 
 #[cfg(not(unix))]
-async fn wait_for_signal() {
-    let _ = tokio::signal::ctrl_c().await;
+struct Signals;
+
+#[cfg(not(unix))]
+impl Signals {
+    fn install() -> std::io::Result<Signals> {
+        Ok(Signals)
+    }
+
+    async fn wait(self) {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
 
 /// A server running on its own thread; stopped when the handle is dropped.
