@@ -97,7 +97,13 @@ pub fn total_system_memory() -> u64 {
     };
     text.lines()
         .find_map(|l| l.strip_prefix("MemTotal:"))
-        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .and_then(|rest| {
+            rest.trim()
+                .trim_end_matches("kB")
+                .trim()
+                .parse::<u64>()
+                .ok()
+        })
         .map(|kb| kb * 1024)
         .unwrap_or(0)
 }
@@ -142,7 +148,12 @@ mod tests {
         let before = sample().used;
         let big: Vec<u8> = vec![1; 8 << 20];
         let during = sample();
-        assert!(during.used >= before + (8 << 20) - 4096, "{} {}", before, during.used);
+        assert!(
+            during.used >= before + (8 << 20) - 4096,
+            "{} {}",
+            before,
+            during.used
+        );
         assert!(during.peak >= during.used);
         assert!(during.rss > 0);
         drop(big);

@@ -414,7 +414,11 @@ fn info_sections() {
         if n.starts_with("rcs_") || n.starts_with("cmdstat_") || n.starts_with("errorstat_") {
             continue;
         }
-        assert!(theirs.contains(&n), "INFO field {} is not one of Redis's", n);
+        assert!(
+            theirs.contains(&n),
+            "INFO field {} is not one of Redis's",
+            n
+        );
     }
     let text = String::from_utf8_lossy(&a);
     assert!(text.contains("redis_version:7.0.15\r\n"));
@@ -459,7 +463,9 @@ fn info_keyspace_and_stats_after_resetstat() {
     };
     let (a, b) = p.both("INFO commandstats");
     assert_eq!(norm(&a), norm(&b));
-    assert!(norm(&a).iter().any(|l| l.starts_with("cmdstat_get:calls=2")));
+    assert!(norm(&a)
+        .iter()
+        .any(|l| l.starts_with("cmdstat_get:calls=2")));
     p.check("INFO errorstats");
     let (a, b) = p.both("INFO stats");
     let stat = |r: &[u8], name: &str| -> String {

@@ -23,7 +23,11 @@ fn both_close(p: &Pair, bytes: &[u8]) -> Vec<u8> {
     let (rb, closed_b) = b.read_until_close(CLOSE_WAIT);
     assert_eq!(show(&ra), show(&rb), "reply to {:?}", show(bytes));
     assert!(closed_b, "redis-server kept the connection open");
-    assert!(closed_a, "we kept the connection open after {:?}", show(bytes));
+    assert!(
+        closed_a,
+        "we kept the connection open after {:?}",
+        show(bytes)
+    );
     ra
 }
 
@@ -246,7 +250,11 @@ fn inline_nul_and_c_whitespace() {
         a.send_raw(case);
         a.send_raw(b"PING\r\n");
         let (ra, _) = a.read_until_close(Duration::from_millis(300));
-        assert!(show(&ra).contains("PONG") || show(&ra).contains("Protocol error"), "{}", show(&ra));
+        assert!(
+            show(&ra).contains("PONG") || show(&ra).contains("Protocol error"),
+            "{}",
+            show(&ra)
+        );
         bystander_ok(&mut p);
     }
     let cases: &[&[u8]] = &[b"\x0bPING\r\n", b"ECHO \x0ba\x0bb\x0c\r\n"];

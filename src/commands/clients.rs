@@ -201,7 +201,14 @@ pub fn register(t: &mut CommandTable) {
             cmd("client|setinfo", 4, F, CAT, (0, 0, 0), client_setinfo),
             cmd("client|list", -2, ADMIN, CAT, (0, 0, 0), client_list),
             cmd("client|kill", -3, ADMIN, CAT, (0, 0, 0), client_kill),
-            cmd("client|help", 2, "loading stale", CAT, (0, 0, 0), client_help),
+            cmd(
+                "client|help",
+                2,
+                "loading stale",
+                CAT,
+                (0, 0, 0),
+                client_help,
+            ),
         ]),
     );
 }
@@ -308,7 +315,10 @@ fn client_list(ctx: &mut Ctx, args: &Args) -> CmdResult {
     } else if args.len() > 3 && args.is(2, "id") {
         for a in args.iter_from(3) {
             let id = crate::util::parse_i64(a).ok_or(CmdError::new("ERR Invalid client ID"))?;
-            if let Some(c) = u64::try_from(id).ok().and_then(|id| ctx.shared.clients.get(id)) {
+            if let Some(c) = u64::try_from(id)
+                .ok()
+                .and_then(|id| ctx.shared.clients.get(id))
+            {
                 text.push_str(&c.describe());
             }
         }

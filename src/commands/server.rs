@@ -34,12 +34,33 @@ pub fn register(t: &mut CommandTable) {
         cmd("config", -2, "", &[], (0, 0, 0), container).with_subcommands(vec![
             cmd("config|get", -3, ADMIN, &[], (0, 0, 0), config_get),
             cmd("config|set", -4, ADMIN, &[], (0, 0, 0), config_set),
-            cmd("config|resetstat", 2, ADMIN, &[], (0, 0, 0), config_resetstat),
+            cmd(
+                "config|resetstat",
+                2,
+                ADMIN,
+                &[],
+                (0, 0, 0),
+                config_resetstat,
+            ),
             cmd("config|rewrite", 2, ADMIN, &[], (0, 0, 0), config_rewrite),
-            cmd("config|help", 2, "loading stale", &[], (0, 0, 0), config_help),
+            cmd(
+                "config|help",
+                2,
+                "loading stale",
+                &[],
+                (0, 0, 0),
+                config_help,
+            ),
         ]),
     );
-    t.add(cmd("info", -1, "loading stale", &["dangerous"], (0, 0, 0), info));
+    t.add(cmd(
+        "info",
+        -1,
+        "loading stale",
+        &["dangerous"],
+        (0, 0, 0),
+        info,
+    ));
     const CMD: &str = "loading stale";
     const CONN: &[&str] = &["connection"];
     t.add(
@@ -72,10 +93,38 @@ pub fn register(t: &mut CommandTable) {
     t.add(cmd("debug", -2, ADMIN, &[], (0, 0, 0), debug));
     t.add(
         cmd("slowlog", -2, "", &[], (0, 0, 0), container).with_subcommands(vec![
-            cmd("slowlog|get", -2, "admin loading stale", &[], (0, 0, 0), slowlog_get),
-            cmd("slowlog|len", 2, "admin loading stale", &[], (0, 0, 0), slowlog_len),
-            cmd("slowlog|reset", 2, "admin loading stale", &[], (0, 0, 0), slowlog_reset),
-            cmd("slowlog|help", 2, "loading stale", &[], (0, 0, 0), slowlog_help),
+            cmd(
+                "slowlog|get",
+                -2,
+                "admin loading stale",
+                &[],
+                (0, 0, 0),
+                slowlog_get,
+            ),
+            cmd(
+                "slowlog|len",
+                2,
+                "admin loading stale",
+                &[],
+                (0, 0, 0),
+                slowlog_len,
+            ),
+            cmd(
+                "slowlog|reset",
+                2,
+                "admin loading stale",
+                &[],
+                (0, 0, 0),
+                slowlog_reset,
+            ),
+            cmd(
+                "slowlog|help",
+                2,
+                "loading stale",
+                &[],
+                (0, 0, 0),
+                slowlog_help,
+            ),
         ]),
     );
 }
@@ -165,7 +214,10 @@ fn config_set(ctx: &mut Ctx, args: &Args) -> CmdResult {
         if problem.is_none() {
             if p.immutable || p.set.is_none() {
                 problem = Some((name.clone(), "can't set immutable config"));
-            } else if params.iter().any(|q: &&crate::config::Param| q.name == p.name) {
+            } else if params
+                .iter()
+                .any(|q: &&crate::config::Param| q.name == p.name)
+            {
                 problem = Some((name.clone(), "duplicate parameter"));
             }
         }
@@ -205,7 +257,9 @@ fn config_resetstat(ctx: &mut Ctx, _args: &Args) -> CmdResult {
 
 fn config_rewrite(ctx: &mut Ctx, _args: &Args) -> CmdResult {
     if ctx.shared.config.read().config_file.is_none() {
-        return Err(CmdError::new("ERR The server is running without a config file"));
+        return Err(CmdError::new(
+            "ERR The server is running without a config file",
+        ));
     }
     Err(CmdError::new(
         "ERR CONFIG REWRITE is not supported by this server: edit the config file instead",
@@ -399,7 +453,12 @@ fn write_section(ctx: &Ctx, section: &str, o: &mut String) {
                 "{}",
                 m.active.saturating_sub(m.used)
             );
-            field!(o, "mem_fragmentation_ratio", "{:.2}", m.fragmentation_ratio());
+            field!(
+                o,
+                "mem_fragmentation_ratio",
+                "{:.2}",
+                m.fragmentation_ratio()
+            );
             field!(
                 o,
                 "mem_fragmentation_bytes",
@@ -475,7 +534,12 @@ fn write_section(ctx: &Ctx, section: &str, o: &mut String) {
             field!(o, "total_forks", "0");
             field!(o, "unexpected_error_replies", "0");
             field!(o, "total_error_replies", "{}", ld(&s.total_error_replies));
-            field!(o, "total_reads_processed", "{}", ld(&s.total_reads_processed));
+            field!(
+                o,
+                "total_reads_processed",
+                "{}",
+                ld(&s.total_reads_processed)
+            );
             field!(
                 o,
                 "total_writes_processed",
@@ -610,12 +674,7 @@ fn cpu_times() -> [f64; 4] {
     let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
     let f: Vec<&str> = rest.split_whitespace().collect();
     // After ')': state is index 0, so utime (field 14) is index 11.
-    let get = |i: usize| {
-        f.get(i)
-            .and_then(|v| v.parse::<f64>().ok())
-            .unwrap_or(0.0)
-            / TICKS
-    };
+    let get = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0) / TICKS;
     [get(11), get(12), get(13), get(14)]
 }
 
@@ -1051,13 +1110,9 @@ fn debug(ctx: &mut Ctx, args: &Args) -> CmdResult {
 
 fn slowlog_get(ctx: &mut Ctx, args: &Args) -> CmdResult {
     let count = if args.len() == 3 {
-        let n = args
-            .int(2)
-            .ok()
-            .filter(|&n| n >= -1)
-            .ok_or(CmdError::new(
-                "ERR count should be greater than or equal to -1",
-            ))?;
+        let n = args.int(2).ok().filter(|&n| n >= -1).ok_or(CmdError::new(
+            "ERR count should be greater than or equal to -1",
+        ))?;
         if n == -1 {
             usize::MAX
         } else {
