@@ -38,6 +38,9 @@ pub struct Config {
     pub maxmemory_samples: u32,
     pub dir: String,
     pub dbfilename: String,
+    /// The absolute path of the config file the server was started with, if any (INFO
+    /// config_file; not a CONFIG parameter).
+    pub config_file: Option<String>,
 }
 
 impl Default for Config {
@@ -65,6 +68,7 @@ impl Default for Config {
             maxmemory_samples: 5,
             dir: ".".into(),
             dbfilename: "dump.rdb".into(),
+            config_file: None,
         }
     }
 }
@@ -98,9 +102,29 @@ fn parse_yes_no(v: &str) -> Result<bool, String> {
     }
 }
 
-fn parse_num<T: std::str::FromStr>(v: &str) -> Result<T, String> {
-    v.parse()
-        .map_err(|_| "argument couldn't be parsed into an integer".to_string())
+/// Parses an integer parameter as Redis's numeric configs do: `string2ll`, then a range.
+fn int_in(v: &str, min: i64, max: i64) -> Result<i64, String> {
+    let n = crate::util::parse_i64(v.as_bytes())
+        .ok_or_else(|| "argument couldn't be parsed into an integer".to_string())?;
+    check_range(n, min, max)
+}
+
+fn check_range(n: i64, min: i64, max: i64) -> Result<i64, String> {
+    if n < min || n > max {
+        return Err(format!(
+            "argument must be between {} and {} inclusive",
+            min, max
+        ));
+    }
+    Ok(n)
+}
+
+/// Parses a memory parameter (`100mb`) and checks its range. Redis refuses a negative
+/// memory value as "not a memory value" before any range check.
+fn mem_in(v: &str, min: i64, max: i64) -> Result<i64, String> {
+    let n = parse_memory(v)?;
+    let n = i64::try_from(n).map_err(|_| "argument must be a memory value".to_string())?;
+    check_range(n, min, max)
 }
 
 /// Parses a memory amount as Redis's `memtoll`: a number with an optional unit
@@ -108,7 +132,7 @@ fn parse_num<T: std::str::FromStr>(v: &str) -> Result<T, String> {
 pub fn parse_memory(v: &str) -> Result<u64, String> {
     let lower = v.to_ascii_lowercase();
     let digits_end = lower
-        .find(|c: char| !c.is_ascii_digit() && c != '-')
+        .find(|c: char| !c.is_ascii_digit())
         .unwrap_or(lower.len());
     let (num, unit) = lower.split_at(digits_end);
     let mul: u64 = match unit {
@@ -128,16 +152,33 @@ pub fn parse_memory(v: &str) -> Result<u64, String> {
         .ok_or_else(|| "argument must be a memory value".into())
 }
 
-const POLICIES: &[&str] = &[
-    "noeviction",
-    "allkeys-lru",
-    "allkeys-lfu",
-    "allkeys-random",
+fn one_of(v: &str, allowed: &[&str]) -> Result<String, String> {
+    let v = v.to_ascii_lowercase();
+    if allowed.contains(&v.as_str()) {
+        Ok(v)
+    } else {
+        Err(format!(
+            "argument(s) must be one of the following: {}",
+            allowed.join(", ")
+        ))
+    }
+}
+
+/// In Redis's order, which its error message lists.
+pub const POLICIES: &[&str] = &[
     "volatile-lru",
     "volatile-lfu",
     "volatile-random",
     "volatile-ttl",
+    "allkeys-lru",
+    "allkeys-lfu",
+    "allkeys-random",
+    "noeviction",
 ];
+
+const LOGLEVELS: &[&str] = &["debug", "verbose", "notice", "warning"];
+
+const INT_MAX: i64 = i32::MAX as i64;
 
 /// The parameter table, in the order CONFIG GET * lists them.
 pub static PARAMS: &[Param] = &[
@@ -145,7 +186,7 @@ pub static PARAMS: &[Param] = &[
         name: "port",
         get: |c| c.port.to_string(),
         set: Some(|c, v| {
-            c.port = parse_num(v)?;
+            c.port = int_in(v, 0, 65535)? as u16;
             Ok(())
         }),
         immutable: true,
@@ -163,11 +204,7 @@ pub static PARAMS: &[Param] = &[
         name: "databases",
         get: |c| c.databases.to_string(),
         set: Some(|c, v| {
-            let n: usize = parse_num(v)?;
-            if n == 0 || n > 1_000_000 {
-                return Err("argument must be between 1 and 1000000 inclusive".into());
-            }
-            c.databases = n;
+            c.databases = int_in(v, 1, INT_MAX)? as usize;
             Ok(())
         }),
         immutable: true,
@@ -176,11 +213,7 @@ pub static PARAMS: &[Param] = &[
         name: "maxclients",
         get: |c| c.maxclients.to_string(),
         set: Some(|c, v| {
-            let n: usize = parse_num(v)?;
-            if n == 0 {
-                return Err("argument must be between 1 and 4294967295 inclusive".into());
-            }
-            c.maxclients = n;
+            c.maxclients = int_in(v, 1, u32::MAX as i64)? as usize;
             Ok(())
         }),
         immutable: false,
@@ -202,11 +235,7 @@ pub static PARAMS: &[Param] = &[
         name: "loglevel",
         get: |c| c.loglevel.clone(),
         set: Some(|c, v| {
-            let v = v.to_ascii_lowercase();
-            if !["debug", "verbose", "notice", "warning", "nothing"].contains(&v.as_str()) {
-                return Err("argument(s) must be one of the following: debug, verbose, notice, warning, nothing".into());
-            }
-            c.loglevel = v;
+            c.loglevel = one_of(v, LOGLEVELS)?;
             Ok(())
         }),
         immutable: false,
@@ -215,13 +244,7 @@ pub static PARAMS: &[Param] = &[
         name: "proto-max-bulk-len",
         get: |c| c.proto_max_bulk_len.to_string(),
         set: Some(|c, v| {
-            let n = parse_memory(v)?;
-            if n < 1024 * 1024 {
-                return Err(
-                    "argument must be between 1048576 and 9223372036854775807 inclusive".into(),
-                );
-            }
-            c.proto_max_bulk_len = n.min(i64::MAX as u64) as i64;
+            c.proto_max_bulk_len = mem_in(v, 1024 * 1024, i64::MAX)?;
             Ok(())
         }),
         immutable: false,
@@ -230,13 +253,7 @@ pub static PARAMS: &[Param] = &[
         name: "client-query-buffer-limit",
         get: |c| c.client_query_buffer_limit.to_string(),
         set: Some(|c, v| {
-            let n = parse_memory(v)?;
-            if n < 1024 * 1024 {
-                return Err(
-                    "argument must be between 1048576 and 9223372036854775807 inclusive".into(),
-                );
-            }
-            c.client_query_buffer_limit = n as usize;
+            c.client_query_buffer_limit = mem_in(v, 1024 * 1024, i64::MAX)? as usize;
             Ok(())
         }),
         immutable: false,
@@ -245,7 +262,7 @@ pub static PARAMS: &[Param] = &[
         name: "timeout",
         get: |c| c.timeout.to_string(),
         set: Some(|c, v| {
-            c.timeout = parse_num(v)?;
+            c.timeout = int_in(v, 0, INT_MAX)? as u64;
             Ok(())
         }),
         immutable: false,
@@ -254,7 +271,7 @@ pub static PARAMS: &[Param] = &[
         name: "slowlog-log-slower-than",
         get: |c| c.slowlog_log_slower_than.to_string(),
         set: Some(|c, v| {
-            c.slowlog_log_slower_than = parse_num(v)?;
+            c.slowlog_log_slower_than = int_in(v, -1, i64::MAX)?;
             Ok(())
         }),
         immutable: false,
@@ -263,7 +280,7 @@ pub static PARAMS: &[Param] = &[
         name: "slowlog-max-len",
         get: |c| c.slowlog_max_len.to_string(),
         set: Some(|c, v| {
-            c.slowlog_max_len = parse_num(v)?;
+            c.slowlog_max_len = int_in(v, 0, i64::MAX)? as usize;
             Ok(())
         }),
         immutable: false,
@@ -272,8 +289,8 @@ pub static PARAMS: &[Param] = &[
         name: "hz",
         get: |c| c.hz.to_string(),
         set: Some(|c, v| {
-            let n: u32 = parse_num(v)?;
-            c.hz = n.clamp(1, 500);
+            // Redis accepts any non-negative int and runs at 1..500.
+            c.hz = int_in(v, 0, INT_MAX)?.clamp(1, 500) as u32;
             Ok(())
         }),
         immutable: false,
@@ -282,7 +299,7 @@ pub static PARAMS: &[Param] = &[
         name: "tcp-keepalive",
         get: |c| c.tcp_keepalive.to_string(),
         set: Some(|c, v| {
-            c.tcp_keepalive = parse_num(v)?;
+            c.tcp_keepalive = int_in(v, 0, INT_MAX)? as u64;
             Ok(())
         }),
         immutable: false,
@@ -318,7 +335,7 @@ pub static PARAMS: &[Param] = &[
         name: "maxmemory",
         get: |c| c.maxmemory.to_string(),
         set: Some(|c, v| {
-            c.maxmemory = parse_memory(v)?;
+            c.maxmemory = mem_in(v, 0, i64::MAX)? as u64;
             Ok(())
         }),
         immutable: false,
@@ -327,14 +344,7 @@ pub static PARAMS: &[Param] = &[
         name: "maxmemory-policy",
         get: |c| c.maxmemory_policy.clone(),
         set: Some(|c, v| {
-            let v = v.to_ascii_lowercase();
-            if !POLICIES.contains(&v.as_str()) {
-                return Err(format!(
-                    "argument(s) must be one of the following: {}",
-                    POLICIES.join(", ")
-                ));
-            }
-            c.maxmemory_policy = v;
+            c.maxmemory_policy = one_of(v, POLICIES)?;
             Ok(())
         }),
         immutable: false,
@@ -343,11 +353,7 @@ pub static PARAMS: &[Param] = &[
         name: "maxmemory-samples",
         get: |c| c.maxmemory_samples.to_string(),
         set: Some(|c, v| {
-            let n: u32 = parse_num(v)?;
-            if !(1..=64).contains(&n) {
-                return Err("argument must be between 1 and 64 inclusive".into());
-            }
-            c.maxmemory_samples = n;
+            c.maxmemory_samples = int_in(v, 1, INT_MAX)? as u32;
             Ok(())
         }),
         immutable: false,
@@ -365,16 +371,19 @@ pub static PARAMS: &[Param] = &[
         name: "dbfilename",
         get: |c| c.dbfilename.clone(),
         set: Some(|c, v| {
+            if v.contains('/') || v.contains('\\') {
+                return Err("dbfilename can't be a path, just a filename".into());
+            }
             c.dbfilename = v.to_string();
             Ok(())
         }),
-        immutable: true,
+        immutable: false,
     },
     Param {
         name: "threads",
         get: |c| c.threads.to_string(),
         set: Some(|c, v| {
-            c.threads = parse_num(v)?;
+            c.threads = int_in(v, 0, 1024)? as usize;
             Ok(())
         }),
         immutable: true,
@@ -383,11 +392,7 @@ pub static PARAMS: &[Param] = &[
         name: "shards",
         get: |c| c.shards.to_string(),
         set: Some(|c, v| {
-            let n: usize = parse_num(v)?;
-            if n == 0 || n > 65536 {
-                return Err("argument must be between 1 and 65536 inclusive".into());
-            }
-            c.shards = n;
+            c.shards = int_in(v, 1, 65536)? as usize;
             Ok(())
         }),
         immutable: true,

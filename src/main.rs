@@ -50,6 +50,12 @@ fn main() -> std::process::ExitCode {
                 return std::process::ExitCode::FAILURE;
             }
         };
+        config.config_file = Some(
+            std::fs::canonicalize(path)
+                .unwrap_or_else(|_| path.clone())
+                .display()
+                .to_string(),
+        );
         match config.load_file(&text) {
             Ok(w) => warnings = w,
             Err(e) => {
@@ -96,7 +102,6 @@ fn main() -> std::process::ExitCode {
         "debug" => "debug",
         "verbose" => "info",
         "warning" => "warn",
-        "nothing" => "error",
         _ => "info",
     };
     tracing_subscriber::fmt()

@@ -1,4 +1,5 @@
-//! The registry of connected clients, for CLIENT LIST/INFO/KILL and INFO clients.
+//! The registry of connected clients and the CLIENT command family that reads it
+//! (CLIENT ID, INFO, LIST, KILL, SETNAME, GETNAME, SETINFO), plus INFO clients' figures.
 //!
 //! Each connection registers a [`ClientInfo`] whose fields other clients may read: the
 //! owner updates them with relaxed atomic stores (no contention: one writer), readers
@@ -11,6 +12,8 @@ use std::time::Instant;
 
 use parking_lot::Mutex;
 
+use super::{cmd, container, err, Args, CmdError, CmdResult, CommandTable, Ctx};
+
 /// What others may see of one connected client.
 pub struct ClientInfo {
     pub id: u64,
@@ -18,7 +21,7 @@ pub struct ClientInfo {
     pub laddr: String,
     pub fd: i64,
     pub created: Instant,
-    name: Mutex<Option<String>>,
+    pub(crate) name: Mutex<Option<String>>,
     lib_name: Mutex<Option<String>>,
     lib_ver: Mutex<Option<String>>,
     pub db: AtomicUsize,
@@ -74,8 +77,13 @@ impl ClientInfo {
 
     /// Seconds since the last request.
     pub fn idle_secs(&self) -> u64 {
+        self.idle_ms() / 1000
+    }
+
+    /// Milliseconds since the last request.
+    pub fn idle_ms(&self) -> u64 {
         let now = self.created.elapsed().as_millis() as u64;
-        now.saturating_sub(self.last_interaction_ms.load(Ordering::Relaxed)) / 1000
+        now.saturating_sub(self.last_interaction_ms.load(Ordering::Relaxed))
     }
 
     pub fn age_secs(&self) -> u64 {
@@ -174,4 +182,288 @@ impl ClientRegistry {
     pub fn get(&self, id: u64) -> Option<Arc<ClientInfo>> {
         self.clients.lock().get(&id).cloned()
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// CLIENT command family.
+
+const CAT: &[&str] = &["connection"];
+
+pub fn register(t: &mut CommandTable) {
+    const F: &str = "noscript loading stale";
+    const ADMIN: &str = "admin noscript loading stale";
+    t.add(
+        cmd("client", -2, "", &[], (0, 0, 0), container).with_subcommands(vec![
+            cmd("client|id", 2, F, CAT, (0, 0, 0), client_id),
+            cmd("client|info", 2, F, CAT, (0, 0, 0), client_info),
+            cmd("client|getname", 2, F, CAT, (0, 0, 0), client_getname),
+            cmd("client|setname", 3, F, CAT, (0, 0, 0), client_setname),
+            cmd("client|setinfo", 4, F, CAT, (0, 0, 0), client_setinfo),
+            cmd("client|list", -2, ADMIN, CAT, (0, 0, 0), client_list),
+            cmd("client|kill", -3, ADMIN, CAT, (0, 0, 0), client_kill),
+            cmd(
+                "client|help",
+                2,
+                "loading stale",
+                CAT,
+                (0, 0, 0),
+                client_help,
+            ),
+        ]),
+    );
+}
+
+fn client_id(ctx: &mut Ctx, _args: &Args) -> CmdResult {
+    ctx.out.int(ctx.session.info.id as i64);
+    Ok(())
+}
+
+fn client_info(ctx: &mut Ctx, _args: &Args) -> CmdResult {
+    let line = ctx.session.info.describe();
+    ctx.out.verbatim(line.as_bytes());
+    Ok(())
+}
+
+fn client_getname(ctx: &mut Ctx, _args: &Args) -> CmdResult {
+    match ctx.session.info.name.lock().as_deref() {
+        Some(n) => ctx.out.bulk(n.as_bytes()),
+        None => ctx.out.null(),
+    }
+    Ok(())
+}
+
+/// Redis accepts only printable ASCII without spaces in names ('!' to '~').
+fn valid_name(name: &[u8]) -> bool {
+    name.iter().all(|&b| (b'!'..=b'~').contains(&b))
+}
+
+/// Sets (or with an empty name, clears) the connection name, as CLIENT SETNAME and
+/// HELLO SETNAME do.
+pub fn set_client_name(ctx: &mut Ctx, name: &[u8]) -> CmdResult {
+    if !valid_name(name) {
+        return Err(CmdError::new(
+            "ERR Client names cannot contain spaces, newlines or special characters.",
+        ));
+    }
+    let name = (!name.is_empty()).then(|| String::from_utf8_lossy(name).into_owned());
+    ctx.session.info.set_name(name);
+    Ok(())
+}
+
+fn client_setname(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    set_client_name(ctx, args.get(2))?;
+    ctx.out.ok();
+    Ok(())
+}
+
+/// CLIENT SETINFO LIB-NAME|LIB-VER (Redis 7.2; clients send it and ignore errors, but
+/// answering it keeps their logs clean).
+fn client_setinfo(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    let value = args.get(3);
+    let is_name = args.is(2, "lib-name");
+    if !is_name && !args.is(2, "lib-ver") {
+        return Err(CmdError::from(format!(
+            "ERR Unrecognized option '{}'",
+            String::from_utf8_lossy(args.get(2))
+        )));
+    }
+    if !valid_name(value) {
+        let attr = if is_name { "lib-name" } else { "lib-ver" };
+        return Err(CmdError::from(format!(
+            "ERR {} cannot contain spaces, newlines or special characters.",
+            attr
+        )));
+    }
+    let v = Some(String::from_utf8_lossy(value).into_owned());
+    if is_name {
+        ctx.session.info.set_lib(v, None);
+    } else {
+        ctx.session.info.set_lib(None, v);
+    }
+    ctx.out.ok();
+    Ok(())
+}
+
+/// Client types CLIENT LIST/KILL TYPE accept. Every connection here is a normal client
+/// until pub/sub marks subscribers.
+fn client_type(name: &[u8]) -> Option<&'static str> {
+    match name.to_ascii_lowercase().as_slice() {
+        b"normal" => Some("normal"),
+        b"slave" | b"replica" => Some("replica"),
+        b"master" => Some("master"),
+        b"pubsub" => Some("pubsub"),
+        _ => None,
+    }
+}
+
+fn unknown_type(name: &[u8]) -> CmdError {
+    CmdError::from(format!(
+        "ERR Unknown client type '{}'",
+        String::from_utf8_lossy(name)
+    ))
+}
+
+fn client_list(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    let mut text = String::new();
+    if args.len() == 4 && args.is(2, "type") {
+        let t = client_type(args.get(3)).ok_or_else(|| unknown_type(args.get(3)))?;
+        if t == "normal" {
+            for c in ctx.shared.clients.all() {
+                text.push_str(&c.describe());
+            }
+        }
+    } else if args.len() > 3 && args.is(2, "id") {
+        for a in args.iter_from(3) {
+            let id = crate::util::parse_i64(a).ok_or(CmdError::new("ERR Invalid client ID"))?;
+            if let Some(c) = u64::try_from(id)
+                .ok()
+                .and_then(|id| ctx.shared.clients.get(id))
+            {
+                text.push_str(&c.describe());
+            }
+        }
+    } else if args.len() != 2 {
+        return Err(CmdError::new(err::SYNTAX));
+    } else {
+        for c in ctx.shared.clients.all() {
+            text.push_str(&c.describe());
+        }
+    }
+    ctx.out.verbatim(text.as_bytes());
+    Ok(())
+}
+
+fn client_kill(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    let mut id: Option<u64> = None;
+    let mut ty: Option<&'static str> = None;
+    let mut addr: Option<&[u8]> = None;
+    let mut laddr: Option<&[u8]> = None;
+    let mut skipme = true;
+    let old_form = args.len() == 3;
+    if old_form {
+        addr = Some(args.get(2));
+        // With the old form a client may kill itself.
+        skipme = false;
+    } else {
+        let mut i = 2;
+        while i < args.len() {
+            let more = i + 1 < args.len();
+            if !more {
+                return Err(CmdError::new(err::SYNTAX));
+            }
+            let v = args.get(i + 1);
+            if args.is(i, "id") {
+                let n = crate::util::parse_i64(v)
+                    .filter(|&n| n >= 1)
+                    .ok_or(CmdError::new("ERR client-id should be greater than 0"))?;
+                id = Some(n as u64);
+            } else if args.is(i, "type") {
+                ty = Some(client_type(v).ok_or_else(|| unknown_type(v))?);
+            } else if args.is(i, "addr") {
+                addr = Some(v);
+            } else if args.is(i, "laddr") {
+                laddr = Some(v);
+            } else if args.is(i, "user") {
+                if v != b"default" {
+                    return Err(CmdError::from(format!(
+                        "ERR No such user '{}'",
+                        String::from_utf8_lossy(v)
+                    )));
+                }
+            } else if args.is(i, "skipme") {
+                if v.eq_ignore_ascii_case(b"yes") {
+                    skipme = true;
+                } else if v.eq_ignore_ascii_case(b"no") {
+                    skipme = false;
+                } else {
+                    return Err(CmdError::new(err::SYNTAX));
+                }
+            } else {
+                return Err(CmdError::new(err::SYNTAX));
+            }
+            i += 2;
+        }
+    }
+    let me = ctx.session.info.id;
+    let mut killed = 0;
+    for c in ctx.shared.clients.all() {
+        if addr.is_some_and(|a| a != c.addr.as_bytes())
+            || laddr.is_some_and(|a| a != c.laddr.as_bytes())
+            || id.is_some_and(|i| i != c.id)
+            || ty.is_some_and(|t| t != "normal")
+        {
+            continue;
+        }
+        if c.id == me {
+            if skipme {
+                continue;
+            }
+            // Killing ourselves: the reply still goes out, then the connection closes.
+            ctx.session.close_after_reply = true;
+        } else {
+            c.kill();
+        }
+        killed += 1;
+    }
+    if old_form {
+        if killed == 0 {
+            return Err(CmdError::new("ERR No such client"));
+        }
+        ctx.out.ok();
+    } else {
+        ctx.out.int(killed);
+    }
+    Ok(())
+}
+
+/// Writes a HELP reply: the title line, then each line as a status reply.
+pub fn help_reply(ctx: &mut Ctx, container: &str, lines: &[&str]) {
+    ctx.out.array(lines.len() + 3);
+    ctx.out.simple(&format!(
+        "{} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        container
+    ));
+    for l in lines {
+        ctx.out.simple(l);
+    }
+    ctx.out.simple("HELP");
+    ctx.out.simple("    Prints this help.");
+}
+
+fn client_help(ctx: &mut Ctx, _args: &Args) -> CmdResult {
+    help_reply(
+        ctx,
+        "CLIENT",
+        &[
+            "GETNAME",
+            "    Return the name of the current connection.",
+            "ID",
+            "    Return the ID of the current connection.",
+            "INFO",
+            "    Return information about the current client connection.",
+            "KILL <ip:port>",
+            "    Kill connection made from <ip:port>.",
+            "KILL <option> <value> [<option> <value> [...]]",
+            "    Kill connections. Options are:",
+            "    * ADDR (<ip:port>|<unixsocket>:0)",
+            "      Kill connections made from the specified address",
+            "    * LADDR (<ip:port>|<unixsocket>:0)",
+            "      Kill connections made to specified local address",
+            "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+            "      Kill connections by type.",
+            "    * USER <username>",
+            "      Kill connections authenticated by <username>.",
+            "    * SKIPME (YES|NO)",
+            "      Skip killing current connection (default: yes).",
+            "LIST [options ...]",
+            "    Return information about client connections. Options:",
+            "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+            "      Return clients of specified type.",
+            "SETNAME <name>",
+            "    Assign the name <name> to the current connection.",
+            "SETINFO <LIB-NAME|LIB-VER> <value>",
+            "    Set client library name or version.",
+        ],
+    );
+    Ok(())
 }

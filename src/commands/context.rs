@@ -4,7 +4,7 @@
 //! The session is a plain struct owned by the connection task and lent to each command,
 //! so handlers never reach into the server layer.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
@@ -28,6 +28,38 @@ pub struct Stats {
     pub rejected_calls: AtomicU64,
     pub failed_calls: AtomicU64,
     pub total_error_replies: AtomicU64,
+    pub total_reads_processed: AtomicU64,
+    pub total_writes_processed: AtomicU64,
+}
+
+impl Stats {
+    /// CONFIG RESETSTAT: every counter back to zero.
+    pub fn reset(&self) {
+        for c in [
+            &self.total_connections_received,
+            &self.total_commands_processed,
+            &self.rejected_connections,
+            &self.net_input_bytes,
+            &self.net_output_bytes,
+            &self.rejected_calls,
+            &self.failed_calls,
+            &self.total_error_replies,
+            &self.total_reads_processed,
+            &self.total_writes_processed,
+        ] {
+            c.store(0, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Rates INFO reports as "instantaneous", refreshed by the server's background task from
+/// the counters in [`Stats`] (averaged over the last few samples, as Redis does).
+#[derive(Default)]
+pub struct Instantaneous {
+    pub ops_per_sec: AtomicU64,
+    /// Hundredths of kilobytes per second.
+    pub input_kbps_x100: AtomicU64,
+    pub output_kbps_x100: AtomicU64,
 }
 
 /// One SLOWLOG entry.
@@ -53,6 +85,7 @@ pub struct Shared {
     pub config: RwLock<Config>,
     pub commands: CommandTable,
     pub stats: Stats,
+    pub instantaneous: Instantaneous,
     pub clients: ClientRegistry,
     pub slowlog: Mutex<SlowLog>,
     /// Cached `slowlog-log-slower-than` so the per-command check reads one atomic.
@@ -67,7 +100,8 @@ pub struct Shared {
     /// The TCP port actually bound (the configured one may be 0).
     pub port: std::sync::atomic::AtomicU16,
     pub executable: String,
-    pub config_file: String,
+    /// Error replies by their first word (INFO errorstats), e.g. `ERR`, `WRONGTYPE`.
+    pub error_stats: Mutex<BTreeMap<String, u64>>,
 }
 
 impl Shared {
@@ -84,6 +118,7 @@ impl Shared {
             config: RwLock::new(config),
             commands: CommandTable::new(),
             stats: Stats::default(),
+            instantaneous: Instantaneous::default(),
             clients: ClientRegistry::default(),
             slowlog: Mutex::new(SlowLog::default()),
             shutdown_requested: AtomicBool::new(false),
@@ -94,8 +129,44 @@ impl Shared {
             executable: std::env::current_exe()
                 .map(|p| p.display().to_string())
                 .unwrap_or_default(),
-            config_file: String::new(),
+            error_stats: Mutex::new(BTreeMap::new()),
         }
+    }
+
+    /// Counts one error reply for INFO (total_error_replies and errorstats by prefix, as
+    /// Redis's `afterErrorReply` does). `msg` is the text after '-'.
+    pub fn count_error(&self, msg: &str) {
+        self.stats
+            .total_error_replies
+            .fetch_add(1, Ordering::Relaxed);
+        let code = msg.split(' ').next().unwrap_or("ERR");
+        let mut map = self.error_stats.lock();
+        // Redis stops tracking new error codes past 128 (a client could invent codes).
+        if let Some(n) = map.get_mut(code) {
+            *n += 1;
+        } else if map.len() < 128 {
+            map.insert(code.to_string(), 1);
+        }
+    }
+
+    /// CONFIG RESETSTAT: server counters, store counters, command and error statistics.
+    pub fn reset_stats(&self) {
+        self.stats.reset();
+        self.store.reset_stats();
+        for spec in self.commands.iter() {
+            for s in std::iter::once(spec).chain(spec.subcommands.iter()) {
+                s.stats.calls.store(0, Ordering::Relaxed);
+                s.stats.usec.store(0, Ordering::Relaxed);
+                s.stats.rejected.store(0, Ordering::Relaxed);
+                s.stats.failed.store(0, Ordering::Relaxed);
+            }
+        }
+        self.error_stats.lock().clear();
+    }
+
+    /// Unix seconds of the last successful save: the start time, as nothing is saved.
+    pub fn lastsave(&self) -> u64 {
+        self.started_unix_ms / 1000
     }
 
     /// Asks the server to stop (SHUTDOWN, signals).
@@ -154,6 +225,9 @@ pub struct Session {
     pub authenticated: bool,
     /// Close the connection once the replies written so far are sent (QUIT, errors).
     pub close_after_reply: bool,
+    /// DEBUG SLEEP: the connection waits this long (without blocking other clients) after
+    /// the command and before running the next one or sending replies.
+    pub sleep_after_reply: Option<std::time::Duration>,
     /// The client's entry in the registry (name, addresses, kill switch).
     pub info: Arc<ClientInfo>,
 }
@@ -165,6 +239,7 @@ impl Session {
             resp: 2,
             authenticated,
             close_after_reply: false,
+            sleep_after_reply: None,
             info,
         }
     }

@@ -354,6 +354,10 @@ impl CommandTable {
             return Ok(spec);
         }
         if args.len() < 2 {
+            // A container callable bare (COMMAND) runs its own handler.
+            if spec.arity_ok(args.len()) {
+                return Ok(spec);
+            }
             return Err(wrong_arity(spec.name));
         }
         let sub = args.get(1);
@@ -424,6 +428,7 @@ pub fn execute(ctx: &mut Ctx, args: &Args) {
             if let Some(s) = ctx.shared.commands.get(args.get(0)) {
                 s.stats.rejected.fetch_add(1, Ordering::Relaxed);
             }
+            ctx.shared.count_error(&e.0);
             ctx.out.error(&e.0);
             return;
         }
@@ -434,6 +439,7 @@ pub fn execute(ctx: &mut Ctx, args: &Args) {
             .stats
             .rejected_calls
             .fetch_add(1, Ordering::Relaxed);
+        ctx.shared.count_error(err::NOAUTH);
         ctx.out.error(err::NOAUTH);
         return;
     }
@@ -450,6 +456,7 @@ pub fn execute(ctx: &mut Ctx, args: &Args) {
             .stats
             .failed_calls
             .fetch_add(1, Ordering::Relaxed);
+        ctx.shared.count_error(&e.0);
         ctx.out.error(&e.0);
     }
     if !spec.has(flags::SKIP_SLOWLOG) {

@@ -275,6 +275,11 @@ impl Request {
     }
 }
 
+/// C's `isspace` (which, unlike `u8::is_ascii_whitespace`, includes vertical tab).
+fn is_c_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
+}
+
 fn hex_val(c: u8) -> Option<u8> {
     (c as char).to_digit(16).map(|d| d as u8)
 }
@@ -283,11 +288,17 @@ fn hex_val(c: u8) -> Option<u8> {
 /// double quotes allow `\n`, `\xHH` and other escapes, single quotes only `\'`. A closing
 /// quote must be followed by a space or the end. Returns None on unbalanced quotes.
 pub fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
+    // Redis splits a C string: a NUL byte ends the line (inside quotes it leaves them
+    // unbalanced). Cutting here also keeps the word loop below from stalling on a NUL.
+    let line = match line.iter().position(|&b| b == 0) {
+        Some(p) => &line[..p],
+        None => line,
+    };
     let mut out = Vec::new();
     let mut i = 0;
     let n = line.len();
     loop {
-        while i < n && line[i].is_ascii_whitespace() {
+        while i < n && is_c_space(line[i]) {
             i += 1;
         }
         if i >= n {
@@ -323,7 +334,7 @@ pub fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
                     };
                     cur.push(c);
                 } else if line[i] == b'"' {
-                    if i + 1 < n && !line[i + 1].is_ascii_whitespace() {
+                    if i + 1 < n && !is_c_space(line[i + 1]) {
                         return None;
                     }
                     i += 1;
@@ -339,7 +350,7 @@ pub fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
                     i += 1;
                     cur.push(b'\'');
                 } else if line[i] == b'\'' {
-                    if i + 1 < n && !line[i + 1].is_ascii_whitespace() {
+                    if i + 1 < n && !is_c_space(line[i + 1]) {
                         return None;
                     }
                     i += 1;

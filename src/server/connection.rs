@@ -7,7 +7,6 @@
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Duration;
 
 use bytes::{Buf, BytesMut};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -35,24 +34,13 @@ pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, info: Arc<ClientI
         if buf.capacity() - buf.len() < READ_CHUNK / 4 {
             buf.reserve(READ_CHUNK);
         }
-        let (timeout, query_limit, max_bulk) = {
+        let (query_limit, max_bulk) = {
             let c = shared.config.read();
-            (c.timeout, c.client_query_buffer_limit, c.proto_max_bulk_len)
+            (c.client_query_buffer_limit, c.proto_max_bulk_len)
         };
-        let read = async {
-            if timeout > 0 {
-                match tokio::time::timeout(Duration::from_secs(timeout), stream.read_buf(&mut buf))
-                    .await
-                {
-                    Ok(r) => r,
-                    Err(_) => Ok(0),
-                }
-            } else {
-                stream.read_buf(&mut buf).await
-            }
-        };
+        // Idle clients (`timeout`) are closed by the server's cron through the kill switch.
         let n = tokio::select! {
-            r = read => match r {
+            r = stream.read_buf(&mut buf) => match r {
                 Ok(0) | Err(_) => break 'conn,
                 Ok(n) => n,
             },
@@ -65,6 +53,10 @@ pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, info: Arc<ClientI
             .stats
             .net_input_bytes
             .fetch_add(n as u64, Ordering::Relaxed);
+        shared
+            .stats
+            .total_reads_processed
+            .fetch_add(1, Ordering::Relaxed);
         info.touch();
 
         let mut consumed = 0;
@@ -85,6 +77,14 @@ pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, info: Arc<ClientI
                     }
                     executed += 1;
                     consumed += used;
+                    if let Some(pause) = session.sleep_after_reply.take() {
+                        // DEBUG SLEEP: this client waits (its reply with it); others don't.
+                        tokio::select! {
+                            _ = tokio::time::sleep(pause) => {}
+                            _ = info.kill_notify.notified() => break 'conn,
+                        }
+                        info.touch();
+                    }
                     if session.close_after_reply || info.is_killed() {
                         close = true;
                         break;
@@ -102,7 +102,9 @@ pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, info: Arc<ClientI
                     break;
                 }
                 Err(e) => {
-                    out.error(&format!("ERR Protocol error: {}", e.0));
+                    let msg = format!("ERR Protocol error: {}", e.0);
+                    shared.count_error(&msg);
+                    out.error(&msg);
                     tracing::debug!(client = info.id, "protocol error: {}", e.0);
                     close = true;
                     break;
@@ -134,6 +136,10 @@ pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, info: Arc<ClientI
                 .stats
                 .net_output_bytes
                 .fetch_add(out.buf.len() as u64, Ordering::Relaxed);
+            shared
+                .stats
+                .total_writes_processed
+                .fetch_add(1, Ordering::Relaxed);
             if stream.write_all(&out.buf).await.is_err() {
                 break;
             }

@@ -59,6 +59,7 @@ pub async fn bind(config: &Config) -> std::io::Result<Vec<TcpListener>> {
 /// Serves on already-bound listeners until shutdown is requested.
 pub async fn serve(shared: Arc<Shared>, listeners: Vec<TcpListener>) {
     let expiry = tokio::spawn(expiry_task(shared.clone()));
+    let cron = tokio::spawn(cron_task(shared.clone()));
     let mut accepts = Vec::new();
     for l in listeners {
         accepts.push(tokio::spawn(accept_loop(shared.clone(), l)));
@@ -70,6 +71,7 @@ pub async fn serve(shared: Arc<Shared>, listeners: Vec<TcpListener>) {
         a.abort();
     }
     expiry.abort();
+    cron.abort();
     for c in shared.clients.all() {
         c.kill();
     }
@@ -148,6 +150,76 @@ async fn expiry_task(shared: Arc<Shared>) {
     }
 }
 
+/// How often the cron samples rates and memory and looks for idle clients.
+const CRON_TICK: Duration = Duration::from_millis(100);
+/// Samples averaged for the instantaneous rates (Redis's STATS_METRIC_SAMPLES).
+const RATE_SAMPLES: usize = 16;
+
+/// Averages the per-second rate of a counter over the last [`RATE_SAMPLES`] ticks.
+struct RateTracker {
+    last: u64,
+    last_at: std::time::Instant,
+    samples: [u64; RATE_SAMPLES],
+    next: usize,
+}
+
+impl RateTracker {
+    fn new(value: u64) -> Self {
+        RateTracker {
+            last: value,
+            last_at: std::time::Instant::now(),
+            samples: [0; RATE_SAMPLES],
+            next: 0,
+        }
+    }
+
+    /// Records the counter's current value; returns the mean rate per second.
+    fn sample(&mut self, value: u64) -> f64 {
+        let now = std::time::Instant::now();
+        let ms = now.duration_since(self.last_at).as_millis().max(1) as u64;
+        // A counter reset by CONFIG RESETSTAT must not look like a huge negative jump.
+        let delta = value.saturating_sub(self.last);
+        self.samples[self.next] = delta * 1000 / ms;
+        self.next = (self.next + 1) % RATE_SAMPLES;
+        self.last = value;
+        self.last_at = now;
+        self.samples.iter().sum::<u64>() as f64 / RATE_SAMPLES as f64
+    }
+}
+
+/// Periodic housekeeping, as Redis's serverCron/clientsCron: instantaneous rates, the
+/// memory peak, and closing clients idle for longer than `timeout`.
+async fn cron_task(shared: Arc<Shared>) {
+    let mut tick = tokio::time::interval(CRON_TICK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let s = &shared.stats;
+    let mut ops = RateTracker::new(s.total_commands_processed.load(Ordering::Relaxed));
+    let mut input = RateTracker::new(s.net_input_bytes.load(Ordering::Relaxed));
+    let mut output = RateTracker::new(s.net_output_bytes.load(Ordering::Relaxed));
+    loop {
+        tick.tick().await;
+        let inst = &shared.instantaneous;
+        let r = ops.sample(s.total_commands_processed.load(Ordering::Relaxed));
+        inst.ops_per_sec.store(r as u64, Ordering::Relaxed);
+        let r = input.sample(s.net_input_bytes.load(Ordering::Relaxed));
+        inst.input_kbps_x100
+            .store((r / 1024.0 * 100.0) as u64, Ordering::Relaxed);
+        let r = output.sample(s.net_output_bytes.load(Ordering::Relaxed));
+        inst.output_kbps_x100
+            .store((r / 1024.0 * 100.0) as u64, Ordering::Relaxed);
+        crate::memory::sample();
+        let timeout = shared.config.read().timeout;
+        if timeout > 0 {
+            for c in shared.clients.all() {
+                if c.idle_ms() > timeout.saturating_mul(1000) {
+                    tracing::debug!(client = c.id, "closing idle client");
+                    c.kill();
+                }
+            }
+        }
+    }
+}
+
 /// Runs a server until SHUTDOWN or SIGINT/SIGTERM. Logs one line at start.
 pub async fn run(config: Config) -> std::io::Result<()> {
     let listeners = bind(&config).await?;
@@ -155,6 +227,9 @@ pub async fn run(config: Config) -> std::io::Result<()> {
     let threads = worker_threads(&config);
     let shared = Arc::new(Shared::new(config));
     shared.port.store(addr.port(), Ordering::Relaxed);
+    // Handlers are installed before the startup line, so a signal sent as soon as the
+    // server says it is up stops it cleanly instead of killing it.
+    let signals = Signals::install()?;
     tracing::info!(
         "rust-cache-server {} (Redis {} compatible) listening on {}, {} worker threads, {} shards per database",
         env!("CARGO_PKG_VERSION"),
@@ -163,11 +238,11 @@ pub async fn run(config: Config) -> std::io::Result<()> {
         threads,
         shared.store.shards_per_db()
     );
-    let signals = shared.clone();
+    let s = shared.clone();
     tokio::spawn(async move {
-        wait_for_signal().await;
+        signals.wait().await;
         tracing::info!("signal received, shutting down");
-        signals.request_shutdown();
+        s.request_shutdown();
     });
     serve(shared, listeners).await;
     tracing::info!("bye");
@@ -175,23 +250,41 @@ pub async fn run(config: Config) -> std::io::Result<()> {
 }
 
 #[cfg(unix)]
-async fn wait_for_signal() {
-    use tokio::signal::unix::{signal, SignalKind};
-    let (Ok(mut int), Ok(mut term)) = (
-        signal(SignalKind::interrupt()),
-        signal(SignalKind::terminate()),
-    ) else {
-        return std::future::pending().await;
-    };
-    tokio::select! {
-        _ = int.recv() => {}
-        _ = term.recv() => {}
+struct Signals {
+    int: tokio::signal::unix::Signal,
+    term: tokio::signal::unix::Signal,
+}
+
+#[cfg(unix)]
+impl Signals {
+    fn install() -> std::io::Result<Signals> {
+        use tokio::signal::unix::{signal, SignalKind};
+        Ok(Signals {
+            int: signal(SignalKind::interrupt())?,
+            term: signal(SignalKind::terminate())?,
+        })
+    }
+
+    async fn wait(mut self) {
+        tokio::select! {
+            _ = self.int.recv() => {}
+            _ = self.term.recv() => {}
+        }
     }
 }
 
 #[cfg(not(unix))]
-async fn wait_for_signal() {
-    let _ = tokio::signal::ctrl_c().await;
+struct Signals;
+
+#[cfg(not(unix))]
+impl Signals {
+    fn install() -> std::io::Result<Signals> {
+        Ok(Signals)
+    }
+
+    async fn wait(self) {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
 
 /// A server running on its own thread; stopped when the handle is dropped.
