@@ -6,7 +6,7 @@
 //! take a snapshot. Killing a client sets its flag and wakes its task.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -28,8 +28,8 @@ pub struct ClientInfo {
     pub resp: AtomicUsize,
     /// ms since `created` of the last command.
     last_interaction_ms: AtomicU64,
-    /// The last command's name (a `&'static str` from the table, stored by address).
-    last_cmd: Mutex<&'static str>,
+    /// The last command's id in the command table (u32::MAX: none yet).
+    last_cmd: AtomicU32,
     pub query_buf: AtomicUsize,
     pub query_buf_free: AtomicUsize,
     pub out_buf: AtomicUsize,
@@ -64,9 +64,8 @@ impl ClientInfo {
     }
 
     #[inline]
-    pub fn set_last_command(&self, name: &'static str) {
-        // Only the owner writes; the lock is uncontended except during CLIENT LIST.
-        *self.last_cmd.lock() = name;
+    pub fn set_last_command(&self, id: u32) {
+        self.last_cmd.store(id, Ordering::Relaxed);
     }
 
     /// Marks the time of the latest request (once per read batch).
@@ -100,8 +99,8 @@ impl ClientInfo {
     }
 
     /// One line of CLIENT LIST / the reply of CLIENT INFO, in Redis 7.0's field order.
-    pub fn describe(&self) -> String {
-        let cmd = *self.last_cmd.lock();
+    pub fn describe(&self, table: &super::CommandTable) -> String {
+        let cmd = table.name_of(self.last_cmd.load(Ordering::Relaxed));
         let cmd = if cmd.is_empty() { "NULL" } else { cmd };
         format!(
             "id={} addr={} laddr={} fd={} name={} age={} idle={} flags=N db={} sub=0 psub=0 ssub=0 multi=-1 qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs={} rbp={} obl=0 oll=0 omem={} tot-mem={} events=r cmd={} user=default redir=-1 resp={}\n",
@@ -151,7 +150,7 @@ impl ClientRegistry {
             db: AtomicUsize::new(0),
             resp: AtomicUsize::new(2),
             last_interaction_ms: AtomicU64::new(0),
-            last_cmd: Mutex::new(""),
+            last_cmd: AtomicU32::new(u32::MAX),
             query_buf: AtomicUsize::new(0),
             query_buf_free: AtomicUsize::new(0),
             out_buf: AtomicUsize::new(0),
@@ -219,7 +218,7 @@ fn client_id(ctx: &mut Ctx, _args: &Args) -> CmdResult {
 }
 
 fn client_info(ctx: &mut Ctx, _args: &Args) -> CmdResult {
-    let line = ctx.session.info.describe();
+    let line = ctx.session.info.describe(&ctx.shared.commands);
     ctx.out.verbatim(line.as_bytes());
     Ok(())
 }
@@ -309,7 +308,7 @@ fn client_list(ctx: &mut Ctx, args: &Args) -> CmdResult {
         let t = client_type(args.get(3)).ok_or_else(|| unknown_type(args.get(3)))?;
         if t == "normal" {
             for c in ctx.shared.clients.all() {
-                text.push_str(&c.describe());
+                text.push_str(&c.describe(&ctx.shared.commands));
             }
         }
     } else if args.len() > 3 && args.is(2, "id") {
@@ -319,14 +318,14 @@ fn client_list(ctx: &mut Ctx, args: &Args) -> CmdResult {
                 .ok()
                 .and_then(|id| ctx.shared.clients.get(id))
             {
-                text.push_str(&c.describe());
+                text.push_str(&c.describe(&ctx.shared.commands));
             }
         }
     } else if args.len() != 2 {
         return Err(CmdError::new(err::SYNTAX));
     } else {
         for c in ctx.shared.clients.all() {
-            text.push_str(&c.describe());
+            text.push_str(&c.describe(&ctx.shared.commands));
         }
     }
     ctx.out.verbatim(text.as_bytes());

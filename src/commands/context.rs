@@ -270,7 +270,7 @@ impl<'a> Ctx<'a> {
     #[inline]
     pub fn begin_command(&mut self) {
         self.now = crate::util::now_ms();
-        self.clock = self.shared.store.lru_clock();
+        self.clock = self.shared.store.lru_clock_at(self.now);
     }
 
     /// Unix ms at the start of the command.

@@ -211,6 +211,9 @@ pub struct CommandSpec {
     pub handler: Handler,
     pub subcommands: Vec<CommandSpec>,
     pub stats: CommandStats,
+    /// Index into [`CommandTable::name_of`], set when the table is built, so a client's
+    /// last command is recorded as one relaxed atomic store.
+    pub id: u32,
 }
 
 impl CommandSpec {
@@ -278,6 +281,7 @@ pub fn cmd(
         handler,
         subcommands: Vec::new(),
         stats: CommandStats::default(),
+        id: 0,
     }
 }
 
@@ -300,6 +304,7 @@ fn unknown_subcommand(args: &Args) -> CmdError {
 /// All commands, looked up by lower-case name.
 pub struct CommandTable {
     by_name: HashMap<&'static str, CommandSpec>,
+    names: Vec<&'static str>,
 }
 
 impl Default for CommandTable {
@@ -313,6 +318,7 @@ impl CommandTable {
     pub fn new() -> Self {
         let mut t = CommandTable {
             by_name: HashMap::new(),
+            names: Vec::new(),
         };
         strings::register(&mut t);
         bitmaps::register(&mut t);
@@ -322,9 +328,20 @@ impl CommandTable {
         t
     }
 
-    pub fn add(&mut self, spec: CommandSpec) {
+    pub fn add(&mut self, mut spec: CommandSpec) {
+        spec.id = self.names.len() as u32;
+        self.names.push(spec.name);
+        for sub in spec.subcommands.iter_mut() {
+            sub.id = self.names.len() as u32;
+            self.names.push(sub.name);
+        }
         let prev = self.by_name.insert(spec.name, spec);
         assert!(prev.is_none(), "command registered twice");
+    }
+
+    /// The name of the command with this id ("" for none).
+    pub fn name_of(&self, id: u32) -> &'static str {
+        self.names.get(id as usize).copied().unwrap_or("")
     }
 
     /// Looks a command up by name, ignoring case.
@@ -444,7 +461,7 @@ pub fn execute(ctx: &mut Ctx, args: &Args) {
         return;
     }
     ctx.begin_command();
-    ctx.session.info.set_last_command(spec.name);
+    ctx.session.info.set_last_command(spec.id);
     let start = Instant::now();
     let result = (spec.handler)(ctx, args);
     let usec = start.elapsed().as_micros() as u64;

@@ -12,7 +12,6 @@ pub mod scan;
 pub mod value;
 
 use std::hash::BuildHasher;
-use std::time::Instant;
 
 use hashbrown::HashTable;
 use parking_lot::{Mutex, MutexGuard};
@@ -319,7 +318,7 @@ pub struct Store {
     pub dbs: Box<[Db]>,
     hasher: hashbrown::DefaultHashBuilder,
     shard_mask: usize,
-    started: Instant,
+    started_unix_ms: u64,
 }
 
 /// Locks held on several shards, taken in ascending (db, shard) order.
@@ -353,7 +352,7 @@ impl Store {
             dbs: (0..databases.max(1)).map(|_| Db::new(shards)).collect(),
             hasher: hashbrown::DefaultHashBuilder::default(),
             shard_mask: shards - 1,
-            started: Instant::now(),
+            started_unix_ms: crate::util::now_ms(),
         }
     }
 
@@ -380,7 +379,14 @@ impl Store {
     /// Seconds since start, the clock entries record their last access in.
     #[inline]
     pub fn lru_clock(&self) -> u32 {
-        self.started.elapsed().as_secs() as u32
+        self.lru_clock_at(crate::util::now_ms())
+    }
+
+    /// The LRU clock at `now_ms` (unix ms), so a command that already read the time
+    /// does not read it again.
+    #[inline]
+    pub fn lru_clock_at(&self, now_ms: u64) -> u32 {
+        (now_ms.saturating_sub(self.started_unix_ms) / 1000) as u32
     }
 
     #[inline]
