@@ -27,7 +27,7 @@ struct Cli {
     /// debug, verbose, notice or warning.
     #[arg(long)]
     loglevel: Option<String>,
-    /// Memory budget, e.g. 100mb (eviction arrives with the cache-core work).
+    /// Memory budget, e.g. 100mb: over it, writes get the OOM error (noeviction; other policies arrive with eviction).
     #[arg(long)]
     maxmemory: Option<String>,
     /// Worker threads (default: one per core).

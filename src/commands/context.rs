@@ -89,6 +89,8 @@ pub struct Shared {
     pub clients: ClientRegistry,
     pub slowlog: Mutex<SlowLog>,
     /// Cached `slowlog-log-slower-than` so the per-command check reads one atomic.
+    /// Cached `maxmemory` (0: no limit) for the per-command memory check.
+    pub maxmemory: AtomicU64,
     pub slowlog_threshold: std::sync::atomic::AtomicI64,
     /// Set by SHUTDOWN; the server layer waits on `shutdown_notify`.
     pub shutdown_requested: AtomicBool,
@@ -114,6 +116,7 @@ impl Shared {
         Shared {
             store: Store::new(config.databases, config.shards),
             slowlog_threshold: std::sync::atomic::AtomicI64::new(config.slowlog_log_slower_than),
+            maxmemory: AtomicU64::new(config.maxmemory),
             port: std::sync::atomic::AtomicU16::new(config.port),
             config: RwLock::new(config),
             commands: CommandTable::new(),
@@ -167,6 +170,14 @@ impl Shared {
     /// Unix seconds of the last successful save: the start time, as nothing is saved.
     pub fn lastsave(&self) -> u64 {
         self.started_unix_ms / 1000
+    }
+
+    /// True when `maxmemory` is set and the allocator's latest figure (sampled by the
+    /// server's cron every 100 ms) is over it.
+    #[inline]
+    pub fn over_maxmemory(&self) -> bool {
+        let max = self.maxmemory.load(Ordering::Relaxed);
+        max > 0 && crate::memory::used_memory_cached() > max
     }
 
     /// Asks the server to stop (SHUTDOWN, signals).

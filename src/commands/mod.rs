@@ -59,6 +59,7 @@ pub mod err {
     pub const OVERFLOW: &str = "ERR increment or decrement would overflow";
     pub const DB_INDEX: &str = "ERR DB index is out of range";
     pub const NOAUTH: &str = "NOAUTH Authentication required.";
+    pub const OOM: &str = "OOM command not allowed when used memory > 'maxmemory'.";
 }
 
 /// The arguments of one request (argument 0 is the command name).
@@ -458,6 +459,18 @@ pub fn execute(ctx: &mut Ctx, args: &Args) {
             .fetch_add(1, Ordering::Relaxed);
         ctx.shared.count_error(err::NOAUTH);
         ctx.out.error(err::NOAUTH);
+        return;
+    }
+    if spec.has(flags::DENYOOM) && ctx.shared.over_maxmemory() {
+        // No eviction policy is built yet: every policy behaves as noeviction, refusing
+        // writes that may grow memory rather than exceeding the budget.
+        spec.stats.rejected.fetch_add(1, Ordering::Relaxed);
+        ctx.shared
+            .stats
+            .rejected_calls
+            .fetch_add(1, Ordering::Relaxed);
+        ctx.shared.count_error(err::OOM);
+        ctx.out.error(err::OOM);
         return;
     }
     ctx.begin_command();

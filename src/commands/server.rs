@@ -212,6 +212,7 @@ fn config_set(ctx: &mut Ctx, args: &Args) -> CmdResult {
     ctx.shared
         .slowlog_threshold
         .store(cfg.slowlog_log_slower_than, Ordering::Relaxed);
+    ctx.shared.maxmemory.store(cfg.maxmemory, Ordering::Relaxed);
     drop(cfg);
     ctx.out.ok();
     Ok(())
