@@ -177,14 +177,21 @@ fn redis_cli_pipe_bulk_loads_a_million_sets() {
         Duration::from_secs(120),
     );
     let out = r.stdout();
-    assert!(r.status.success(), "redis-cli --pipe failed: {out}{}", r.stderr());
+    assert!(
+        r.status.success(),
+        "redis-cli --pipe failed: {out}{}",
+        r.stderr()
+    );
     let summary = format!("errors: 0, replies: {PIPE_KEYS}");
     assert!(
         out.lines().any(|l| l.trim() == summary),
         "expected `{summary}` in:\n{out}{}",
         r.stderr()
     );
-    eprintln!("redis-cli --pipe loaded {PIPE_KEYS} keys in {:?}", r.elapsed);
+    eprintln!(
+        "redis-cli --pipe loaded {PIPE_KEYS} keys in {:?}",
+        r.elapsed
+    );
 
     // Every key is there with its value: EXISTS over all keys, in batches of 1000.
     let mut raw = common::Raw::connect(addr);
@@ -257,7 +264,14 @@ fn redis_benchmark_runs_clean() {
             "redis-benchmark reported: {l}\nstdout:\n{out}\nstderr:\n{err}"
         );
     }
-    for test in ["PING_INLINE", "PING_MBULK", "SET", "GET", "INCR", "MSET (10 keys)"] {
+    for test in [
+        "PING_INLINE",
+        "PING_MBULK",
+        "SET",
+        "GET",
+        "INCR",
+        "MSET (10 keys)",
+    ] {
         let prefix = format!("{test}: ");
         let line = lines
             .iter()

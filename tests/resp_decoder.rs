@@ -51,12 +51,20 @@ fn feed(input: &[u8], chunk_sizes: &[usize], limits: Limits) -> Outcome {
         loop {
             match d.decode(&buf, &mut req, limits) {
                 Ok(Decoded::Request(used)) => {
-                    assert!(used > 0 && used <= buf.len(), "used {used} of {}", buf.len());
+                    assert!(
+                        used > 0 && used <= buf.len(),
+                        "used {used} of {}",
+                        buf.len()
+                    );
                     requests.push((0..req.len()).map(|i| req.arg(&buf, i).to_vec()).collect());
                     buf.drain(..used);
                 }
                 Ok(Decoded::Empty(used)) => {
-                    assert!(used > 0 && used <= buf.len(), "used {used} of {}", buf.len());
+                    assert!(
+                        used > 0 && used <= buf.len(),
+                        "used {used} of {}",
+                        buf.len()
+                    );
                     buf.drain(..used);
                 }
                 Ok(Decoded::Incomplete { hint }) => {
@@ -315,10 +323,7 @@ proptest! {
     fn bulk_length_limits(max in 1i64..1_000_000, over in 1i64..1_000_000, neg in 1i64..i64::MAX) {
         let limits = Limits { proto_max_bulk_len: max, authenticated: true };
         let at_limit = format!("*1\r\n${max}\r\n");
-        prop_assert!(matches!(
-            feed(at_limit.as_bytes(), &[7], limits).end,
-            Ok(_)
-        ));
+        prop_assert!(feed(at_limit.as_bytes(), &[7], limits).end.is_ok());
         let too_long = format!("*2\r\n$3\r\nGET\r\n${}\r\n", max + over);
         prop_assert_eq!(
             feed(too_long.as_bytes(), &[5], limits).end,
@@ -373,7 +378,13 @@ fn multibulk_length_limits() {
     }
     // Zero and negative counts are empty requests, not errors, as in Redis.
     for input in [&b"*0\r\n"[..], b"*-1\r\n", b"*-9223372036854775808\r\n"] {
-        assert_eq!(feed_whole(input), Outcome { requests: vec![], end: Ok(0) });
+        assert_eq!(
+            feed_whole(input),
+            Outcome {
+                requests: vec![],
+                end: Ok(0)
+            }
+        );
     }
     // The largest count Redis accepts waits for its arguments.
     assert_eq!(feed_whole(b"*2147483647\r\n").end, Ok(13));
@@ -411,13 +422,19 @@ fn header_lines_longer_than_64k_are_refused() {
 #[test]
 fn nul_bytes_in_inline_requests() {
     use rust_cache_server::protocol::decode::split_args;
-    assert_eq!(split_args(b"ECHO a\0b c"), Some(vec![b"ECHO".to_vec(), b"a".to_vec()]));
+    assert_eq!(
+        split_args(b"ECHO a\0b c"),
+        Some(vec![b"ECHO".to_vec(), b"a".to_vec()])
+    );
     assert_eq!(split_args(b"\0ECHO"), Some(vec![]));
     assert_eq!(split_args(b"ECHO \"a\0\""), None);
     for input in [&b"PING\0\r\n"[..], b"\0\n", b"ECHO a\0b\r\nPING\r\n"] {
         assert_eq!(
             feed_whole(input),
-            Outcome { requests: vec![], end: Ok(input.len()) },
+            Outcome {
+                requests: vec![],
+                end: Ok(input.len())
+            },
             "input {:?}",
             common::show(input)
         );
@@ -425,7 +442,10 @@ fn nul_bytes_in_inline_requests() {
     // A NUL after the line end does not hide the line.
     assert_eq!(
         feed_whole(b"PING\r\n\0"),
-        Outcome { requests: vec![vec![b"PING".to_vec()]], end: Ok(1) }
+        Outcome {
+            requests: vec![vec![b"PING".to_vec()]],
+            end: Ok(1)
+        }
     );
 }
 
