@@ -210,7 +210,7 @@ fn line_end(buf: &[u8], from: usize) -> Option<usize> {
 
 /// Length of the complete RESP2/RESP3 reply at the start of `buf`, if complete.
 pub fn reply_len(buf: &[u8]) -> Option<usize> {
-    reply_len_at(buf, 0).map(|end| end)
+    reply_len_at(buf, 0)
 }
 
 fn reply_len_at(buf: &[u8], at: usize) -> Option<usize> {
