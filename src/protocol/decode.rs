@@ -226,7 +226,13 @@ impl RequestDecoder {
 }
 
 fn decode_inline(buf: &[u8], req: &mut Request) -> Result<Decoded, ProtocolError> {
-    let Some(nl) = buf.iter().position(|&b| b == b'\n') else {
+    // Redis finds the line end with strchr, which stops at a NUL: a NUL before the '\n'
+    // means "no line yet", so the client waits until the 64 KB limit refuses it.
+    let Some(nl) = buf
+        .iter()
+        .position(|&b| b == b'\n' || b == 0)
+        .filter(|&i| buf[i] == b'\n')
+    else {
         if buf.len() > PROTO_INLINE_MAX_SIZE {
             return Err(ProtocolError::new("too big inline request"));
         }
@@ -296,7 +302,9 @@ pub fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
     };
     let mut out = Vec::new();
     let mut i = 0;
-    let n = line.len();
+    // sdssplitargs reads a C string: a NUL ends the line. (Without this a NUL outside
+    // quotes ended a word without consuming it and the loop never ended.)
+    let n = line.iter().position(|&b| b == 0).unwrap_or(line.len());
     loop {
         while i < n && is_c_space(line[i]) {
             i += 1;
