@@ -26,7 +26,7 @@ pub struct ClientInfo {
     lib_ver: Mutex<Option<String>>,
     pub db: AtomicUsize,
     pub resp: AtomicUsize,
-    /// ms since `created` of the last command.
+    /// Unix ms of the last request (fast clock: this is written once per read).
     last_interaction_ms: AtomicU64,
     /// The last command's id in the command table (u32::MAX: none yet).
     last_cmd: AtomicU32,
@@ -71,7 +71,7 @@ impl ClientInfo {
     /// Marks the time of the latest request (once per read batch).
     pub fn touch(&self) {
         self.last_interaction_ms
-            .store(self.created.elapsed().as_millis() as u64, Ordering::Relaxed);
+            .store(crate::util::now_ms(), Ordering::Relaxed);
     }
 
     /// Seconds since the last request.
@@ -81,8 +81,7 @@ impl ClientInfo {
 
     /// Milliseconds since the last request.
     pub fn idle_ms(&self) -> u64 {
-        let now = self.created.elapsed().as_millis() as u64;
-        now.saturating_sub(self.last_interaction_ms.load(Ordering::Relaxed))
+        crate::util::now_ms().saturating_sub(self.last_interaction_ms.load(Ordering::Relaxed))
     }
 
     pub fn age_secs(&self) -> u64 {
@@ -149,7 +148,7 @@ impl ClientRegistry {
             lib_ver: Mutex::new(None),
             db: AtomicUsize::new(0),
             resp: AtomicUsize::new(2),
-            last_interaction_ms: AtomicU64::new(0),
+            last_interaction_ms: AtomicU64::new(crate::util::now_ms()),
             last_cmd: AtomicU32::new(u32::MAX),
             query_buf: AtomicUsize::new(0),
             query_buf_free: AtomicUsize::new(0),

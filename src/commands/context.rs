@@ -280,7 +280,13 @@ impl<'a> Ctx<'a> {
     /// a command touches is judged expired or not against the same instant.
     #[inline]
     pub fn begin_command(&mut self) {
-        self.now = crate::util::now_ms();
+        self.begin_command_at(quanta::Instant::now());
+    }
+
+    /// As [`Ctx::begin_command`], with the instant the caller already read.
+    #[inline]
+    pub fn begin_command_at(&mut self, t: quanta::Instant) {
+        self.now = crate::util::clock::unix_ms_at(t);
         self.clock = self.shared.store.lru_clock_at(self.now);
     }
 

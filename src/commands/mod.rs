@@ -16,7 +16,6 @@ pub mod strings;
 
 use std::borrow::Cow;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Instant;
 
 use hashbrown::HashMap;
 
@@ -473,11 +472,13 @@ pub fn execute(ctx: &mut Ctx, args: &Args) {
         ctx.out.error(err::OOM);
         return;
     }
-    ctx.begin_command();
+    let start = quanta::Instant::now();
+    ctx.begin_command_at(start);
     ctx.session.info.set_last_command(spec.id);
-    let start = Instant::now();
     let result = (spec.handler)(ctx, args);
-    let usec = start.elapsed().as_micros() as u64;
+    let usec = quanta::Instant::now()
+        .saturating_duration_since(start)
+        .as_micros() as u64;
     spec.stats.calls.fetch_add(1, Ordering::Relaxed);
     spec.stats.usec.fetch_add(usec, Ordering::Relaxed);
     if let Err(e) = result {

@@ -137,6 +137,7 @@ async fn expiry_task(shared: Arc<Shared>) {
         tick.tick().await;
         // When a tick runs out of budget, go again at once (yielding in between) rather
         // than waiting a whole tick, but never for longer than one tick's worth of time.
+        crate::util::clock::resync();
         let started = std::time::Instant::now();
         loop {
             let (_, more) = shared
