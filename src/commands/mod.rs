@@ -303,7 +303,8 @@ fn unknown_subcommand(args: &Args) -> CmdError {
 
 /// All commands, looked up by lower-case name.
 pub struct CommandTable {
-    by_name: HashMap<&'static str, CommandSpec>,
+    /// Keyed by the lower-case name's bytes, so a lookup needs no UTF-8 check.
+    by_name: HashMap<&'static [u8], CommandSpec>,
     names: Vec<&'static str>,
 }
 
@@ -335,7 +336,7 @@ impl CommandTable {
             sub.id = self.names.len() as u32;
             self.names.push(sub.name);
         }
-        let prev = self.by_name.insert(spec.name, spec);
+        let prev = self.by_name.insert(spec.name.as_bytes(), spec);
         assert!(prev.is_none(), "command registered twice");
     }
 
@@ -354,8 +355,7 @@ impl CommandTable {
         for (d, s) in lower.iter_mut().zip(name) {
             *d = s.to_ascii_lowercase();
         }
-        let lower = std::str::from_utf8(&lower[..name.len()]).ok()?;
-        self.by_name.get(lower)
+        self.by_name.get(&lower[..name.len()])
     }
 
     /// Resolves a request to the spec that handles it (a subcommand for containers), or
