@@ -381,7 +381,7 @@ fn expire_family() {
         EXPIRE k 9223372036854775808
         GET k
         EXPIRE k 100 XX
-        EXPIRE k 100 GT
+        EXPIRE k 99 GT
         EXPIRE k 100 LT
         TTL k
         EXPIRE k 100 NX
@@ -395,7 +395,7 @@ fn expire_family() {
         EXPIRE k 400 LT
         EXPIRE k 50 LT
         TTL k
-        EXPIRE k 50 xx gt
+        EXPIRE k 49 xx gt
         EXPIRE k 40 xx lt
         TTL k
         PERSIST k

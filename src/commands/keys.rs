@@ -6,7 +6,7 @@
 //! `lock_many` / `lock_dbs`, so no other client sees half of a RENAME or a MOVE.
 
 use super::{cmd, container, err, Args, CmdError, CmdResult, CommandTable, Ctx};
-use crate::store::{Entry, KeyHash};
+use crate::store::{Entry, KeyHash, Shard};
 
 const CAT: &[&str] = &["keyspace"];
 
@@ -135,61 +135,47 @@ fn parse_db(ctx: &Ctx, arg: &[u8]) -> Result<usize, CmdError> {
         .ok_or(CmdError::new(err::DB_INDEX))
 }
 
-fn del(ctx: &mut Ctx, args: &Args) -> CmdResult {
+/// Replies with how many of the keys in `args[1..]` `found` reports, all shards locked at
+/// once so the count is atomic (DEL, EXISTS, TOUCH).
+fn count_keys(
+    ctx: &mut Ctx,
+    args: &Args,
+    found: impl Fn(&mut Shard, u64, &[u8], u64, u32) -> bool,
+) -> CmdResult {
     let store = ctx.store();
     let db = ctx.db();
     let hs = hashes(ctx, args, 1);
     let mut locked = store.lock_many(hs.iter().map(|&h| (db, h)));
     let mut n = 0;
     for (i, &h) in hs.iter().enumerate() {
-        if locked
-            .shard(store, db, h)
-            .remove(h, args.get(i + 1), ctx.now())
-            .is_some()
-        {
+        if found(
+            locked.shard(store, db, h),
+            h,
+            args.get(i + 1),
+            ctx.now(),
+            ctx.clock(),
+        ) {
             n += 1;
         }
     }
     ctx.out.int(n);
     Ok(())
+}
+
+fn del(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    count_keys(ctx, args, |s, h, k, now, _| s.remove(h, k, now).is_some())
 }
 
 fn exists(ctx: &mut Ctx, args: &Args) -> CmdResult {
-    let store = ctx.store();
-    let db = ctx.db();
-    let hs = hashes(ctx, args, 1);
-    let mut locked = store.lock_many(hs.iter().map(|&h| (db, h)));
-    let mut n = 0;
-    for (i, &h) in hs.iter().enumerate() {
-        if locked
-            .shard(store, db, h)
-            .lookup_notouch(h, args.get(i + 1), ctx.now())
-            .is_some()
-        {
-            n += 1;
-        }
-    }
-    ctx.out.int(n);
-    Ok(())
+    count_keys(ctx, args, |s, h, k, now, _| {
+        s.lookup_notouch(h, k, now).is_some()
+    })
 }
 
 fn touch(ctx: &mut Ctx, args: &Args) -> CmdResult {
-    let store = ctx.store();
-    let db = ctx.db();
-    let hs = hashes(ctx, args, 1);
-    let mut locked = store.lock_many(hs.iter().map(|&h| (db, h)));
-    let mut n = 0;
-    for (i, &h) in hs.iter().enumerate() {
-        if locked
-            .shard(store, db, h)
-            .lookup_read(h, args.get(i + 1), ctx.now(), ctx.clock())
-            .is_some()
-        {
-            n += 1;
-        }
-    }
-    ctx.out.int(n);
-    Ok(())
+    count_keys(ctx, args, |s, h, k, now, clock| {
+        s.lookup_read(h, k, now, clock).is_some()
+    })
 }
 
 fn type_cmd(ctx: &mut Ctx, args: &Args) -> CmdResult {
