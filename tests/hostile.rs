@@ -271,3 +271,30 @@ fn inline_nul_and_c_whitespace() {
         bystander_ok(&mut p);
     }
 }
+
+/// A panic inside a command handler (forced with DEBUG PANIC) closes only the calling
+/// connection: the server keeps running, other clients keep their connections and data,
+/// and the panicking client leaves the client list.
+#[test]
+fn handler_panic_costs_only_that_connection() {
+    let server = common::ours();
+    let mut other = Raw::connect(server.addr());
+    assert_eq!(other.cmd("SET survivor yes"), b"+OK\r\n");
+    let mut victim = Raw::connect(server.addr());
+    assert_eq!(victim.cmd("SET k v"), b"+OK\r\n");
+    victim.send("DEBUG PANIC");
+    let (reply, closed) = victim.read_until_close(CLOSE_WAIT);
+    assert!(closed, "the panicking connection must be closed");
+    assert!(
+        reply.starts_with(b"-ERR internal error"),
+        "{}",
+        show(&reply)
+    );
+    assert_eq!(other.cmd("GET survivor"), b"$3\r\nyes\r\n");
+    assert_eq!(other.cmd("GET k"), b"$1\r\nv\r\n");
+    let mut fresh = Raw::connect(server.addr());
+    assert_eq!(fresh.cmd("PING"), b"+PONG\r\n");
+    let list = fresh.cmd("CLIENT LIST");
+    let text = String::from_utf8_lossy(&list);
+    assert_eq!(text.matches("id=").count(), 2, "{}", text);
+}

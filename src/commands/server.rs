@@ -1060,6 +1060,11 @@ fn debug(ctx: &mut Ctx, args: &Args) -> CmdResult {
         ctx.out.ok();
         return Ok(());
     }
+    if args.is(1, "panic") && args.len() == 2 {
+        // Redis's DEBUG PANIC crashes the server. Here a panic in a handler costs only the
+        // calling connection, which is what this subcommand lets tests prove.
+        panic!("DEBUG PANIC requested by client {}", ctx.session.info.id);
+    }
     if args.is(1, "help") && args.len() == 2 {
         help_reply(
             ctx,
@@ -1067,6 +1072,9 @@ fn debug(ctx: &mut Ctx, args: &Args) -> CmdResult {
             &[
                 "SLEEP <seconds>",
                 "    Stop the server for <seconds>. Decimals allowed.",
+                "PANIC",
+                "    Panic in the command handler: the calling connection is closed, the",
+                "    server and other clients carry on.",
             ],
         );
         return Ok(());

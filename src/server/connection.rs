@@ -70,10 +70,23 @@ pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, info: Arc<ClientI
             match decoder.decode(&buf[consumed..], &mut req, limits) {
                 Ok(Decoded::Request(used)) => {
                     out.resp3 = session.resp == 3;
-                    {
+                    let ran = {
                         let args = Args::new(&buf[consumed..], &req);
                         let mut ctx = Ctx::new(&shared, &mut session, &mut out);
-                        execute(&mut ctx, &args);
+                        // A bug in a handler must cost this client its connection, never
+                        // the server: parking_lot locks are released on unwind, unpoisoned.
+                        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                            execute(&mut ctx, &args)
+                        }))
+                    };
+                    if ran.is_err() {
+                        tracing::error!(
+                            client = info.id,
+                            "command handler panicked; closing the client"
+                        );
+                        out.error("ERR internal error: the command failed unexpectedly; closing the connection");
+                        close = true;
+                        break;
                     }
                     executed += 1;
                     consumed += used;
