@@ -288,13 +288,36 @@ pub fn container(_: &mut Ctx, args: &Args) -> CmdResult {
 }
 
 fn unknown_subcommand(args: &Args) -> CmdError {
-    let sub = String::from_utf8_lossy(args.get(1.min(args.len() - 1)));
-    let sub: String = sub.chars().take(128).collect();
-    CmdError::from(format!(
-        "ERR unknown subcommand '{}'. Try {} HELP.",
-        sub,
-        String::from_utf8_lossy(args.get(0)).to_ascii_uppercase()
-    ))
+    lossy(unknown_subcommand_text(args))
+}
+
+fn unknown_subcommand_text(args: &Args) -> Vec<u8> {
+    let mut m = b"ERR unknown subcommand '".to_vec();
+    m.extend_from_slice(c_arg(args.get(1.min(args.len() - 1)), 128));
+    m.extend_from_slice(b"'. Try ");
+    m.extend_from_slice(&args.get(0).to_ascii_uppercase());
+    m.extend_from_slice(b" HELP.");
+    m
+}
+
+/// An argument as Redis's `%.*s` prints it: at most `max` bytes, cut at the first NUL.
+fn c_arg(a: &[u8], max: usize) -> &[u8] {
+    let a = &a[..a.len().min(max)];
+    match a.iter().position(|&b| b == 0) {
+        Some(n) => &a[..n],
+        None => a,
+    }
+}
+
+fn lossy(text: Vec<u8>) -> CmdError {
+    CmdError::from(String::from_utf8_lossy(&text).into_owned())
+}
+
+/// Why a request was rejected before running: most errors are text, but the
+/// unknown-command and unknown-subcommand errors echo the client's bytes verbatim.
+enum Rejection {
+    Error(CmdError),
+    Raw(Vec<u8>),
 }
 
 /// All commands, looked up by lower-case name.
@@ -344,17 +367,24 @@ impl CommandTable {
     /// Resolves a request to the spec that handles it (a subcommand for containers), or
     /// the error Redis would reply with.
     pub fn resolve(&self, args: &Args) -> Result<&CommandSpec, CmdError> {
+        self.resolve_raw(args).map_err(|r| match r {
+            Rejection::Error(e) => e,
+            Rejection::Raw(text) => lossy(text),
+        })
+    }
+
+    fn resolve_raw(&self, args: &Args) -> Result<&CommandSpec, Rejection> {
         let Some(spec) = self.get(args.get(0)) else {
-            return Err(unknown_command(args));
+            return Err(Rejection::Raw(unknown_command_text(args)));
         };
         if spec.subcommands.is_empty() {
             if !spec.arity_ok(args.len()) {
-                return Err(wrong_arity(spec.name));
+                return Err(Rejection::Error(wrong_arity(spec.name)));
             }
             return Ok(spec);
         }
         if args.len() < 2 {
-            return Err(wrong_arity(spec.name));
+            return Err(Rejection::Error(wrong_arity(spec.name)));
         }
         let sub = args.get(1);
         let found = spec.subcommands.iter().find(|s| {
@@ -363,8 +393,8 @@ impl CommandTable {
         });
         match found {
             Some(s) if s.arity_ok(args.len()) => Ok(s),
-            Some(s) => Err(wrong_arity(s.name)),
-            None => Err(unknown_subcommand(args)),
+            Some(s) => Err(Rejection::Error(wrong_arity(s.name))),
+            None => Err(Rejection::Raw(unknown_subcommand_text(args))),
         }
     }
 
@@ -388,35 +418,32 @@ pub fn wrong_arity(name: &str) -> CmdError {
     ))
 }
 
-fn unknown_command(args: &Args) -> CmdError {
-    let name: String = String::from_utf8_lossy(args.get(0))
-        .chars()
-        .take(128)
-        .collect();
-    let mut rest = String::new();
+fn unknown_command_text(args: &Args) -> Vec<u8> {
+    let mut m = b"ERR unknown command '".to_vec();
+    m.extend_from_slice(c_arg(args.get(0), 128));
+    m.extend_from_slice(b"', with args beginning with: ");
+    // Redis appends `'%.*s' ` per argument while the list is under 128 bytes, each
+    // argument cut to the room left.
+    let mut rest: Vec<u8> = Vec::new();
     for a in args.iter_from(1) {
         if rest.len() >= 128 {
             break;
         }
         let room = 128 - rest.len();
-        let s = String::from_utf8_lossy(a);
-        let s: String = s.chars().take(room).collect();
-        rest.push('\'');
-        rest.push_str(&s);
-        rest.push_str("' ");
+        rest.push(b'\'');
+        rest.extend_from_slice(c_arg(a, room));
+        rest.extend_from_slice(b"' ");
     }
-    CmdError::from(format!(
-        "ERR unknown command '{}', with args beginning with: {}",
-        name, rest
-    ))
+    m.extend_from_slice(&rest);
+    m
 }
 
 /// Executes one request: resolves the command, checks authentication, runs the handler,
 /// writes the reply (or error) into `ctx.out` and records statistics.
 pub fn execute(ctx: &mut Ctx, args: &Args) {
-    let spec = match ctx.shared.commands.resolve(args) {
+    let spec = match ctx.shared.commands.resolve_raw(args) {
         Ok(s) => s,
-        Err(e) => {
+        Err(r) => {
             ctx.shared
                 .stats
                 .rejected_calls
@@ -424,7 +451,10 @@ pub fn execute(ctx: &mut Ctx, args: &Args) {
             if let Some(s) = ctx.shared.commands.get(args.get(0)) {
                 s.stats.rejected.fetch_add(1, Ordering::Relaxed);
             }
-            ctx.out.error(&e.0);
+            match r {
+                Rejection::Error(e) => ctx.out.error(&e.0),
+                Rejection::Raw(text) => ctx.out.error_bytes(&text),
+            }
             return;
         }
     };

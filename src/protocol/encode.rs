@@ -48,8 +48,13 @@ impl ReplyBuf {
     /// An error reply. `msg` is the full text, e.g. `ERR syntax error`; newlines are
     /// replaced by spaces, as Redis does, so the protocol cannot be broken by an error text.
     pub fn error(&mut self, msg: &str) {
+        self.error_bytes(msg.as_bytes());
+    }
+
+    /// An error reply whose text need not be UTF-8 (errors that echo client arguments).
+    pub fn error_bytes(&mut self, msg: &[u8]) {
         self.buf.push(b'-');
-        for &b in msg.as_bytes() {
+        for &b in msg {
             self.buf
                 .push(if b == b'\r' || b == b'\n' { b' ' } else { b });
         }
