@@ -25,25 +25,44 @@ use crate::protocol::ReplyBuf;
 
 pub use context::{Ctx, Session, Shared};
 
-/// An error reply: the full text after '-', e.g. `ERR syntax error`.
+/// An error reply: the full text after '-', e.g. `ERR syntax error`. An error that echoes
+/// client bytes which are not UTF-8 also keeps the exact bytes (`.0` is then a lossy copy
+/// for logs); replies are written from [`CmdError::bytes`].
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CmdError(pub Cow<'static, str>);
+pub struct CmdError(pub Cow<'static, str>, Option<Box<[u8]>>);
 
 impl CmdError {
     pub fn new(s: impl Into<Cow<'static, str>>) -> Self {
-        CmdError(s.into())
+        CmdError(s.into(), None)
+    }
+
+    /// An error text built from client bytes, kept byte for byte.
+    pub fn from_bytes(text: Vec<u8>) -> Self {
+        match String::from_utf8(text) {
+            Ok(s) => CmdError(Cow::Owned(s), None),
+            Err(e) => {
+                let raw = e.into_bytes();
+                let lossy = String::from_utf8_lossy(&raw).into_owned();
+                CmdError(Cow::Owned(lossy), Some(raw.into_boxed_slice()))
+            }
+        }
+    }
+
+    /// The exact text to reply with.
+    pub fn bytes(&self) -> &[u8] {
+        self.1.as_deref().unwrap_or(self.0.as_bytes())
     }
 }
 
 impl From<String> for CmdError {
     fn from(s: String) -> Self {
-        CmdError(Cow::Owned(s))
+        CmdError(Cow::Owned(s), None)
     }
 }
 
 impl From<&'static str> for CmdError {
     fn from(s: &'static str) -> Self {
-        CmdError(Cow::Borrowed(s))
+        CmdError(Cow::Borrowed(s), None)
     }
 }
 
@@ -288,36 +307,22 @@ pub fn container(_: &mut Ctx, args: &Args) -> CmdResult {
 }
 
 fn unknown_subcommand(args: &Args) -> CmdError {
-    lossy(unknown_subcommand_text(args))
-}
-
-fn unknown_subcommand_text(args: &Args) -> Vec<u8> {
     let mut m = b"ERR unknown subcommand '".to_vec();
     m.extend_from_slice(c_arg(args.get(1.min(args.len() - 1)), 128));
     m.extend_from_slice(b"'. Try ");
     m.extend_from_slice(&args.get(0).to_ascii_uppercase());
     m.extend_from_slice(b" HELP.");
-    m
+    CmdError::from_bytes(m)
 }
 
-/// An argument as Redis's `%.*s` prints it: at most `max` bytes, cut at the first NUL.
-fn c_arg(a: &[u8], max: usize) -> &[u8] {
+/// An argument as Redis's `%.*s` prints it into an error: at most `max` bytes, cut at the
+/// first NUL.
+pub fn c_arg(a: &[u8], max: usize) -> &[u8] {
     let a = &a[..a.len().min(max)];
     match a.iter().position(|&b| b == 0) {
         Some(n) => &a[..n],
         None => a,
     }
-}
-
-fn lossy(text: Vec<u8>) -> CmdError {
-    CmdError::from(String::from_utf8_lossy(&text).into_owned())
-}
-
-/// Why a request was rejected before running: most errors are text, but the
-/// unknown-command and unknown-subcommand errors echo the client's bytes verbatim.
-enum Rejection {
-    Error(CmdError),
-    Raw(Vec<u8>),
 }
 
 /// All commands, looked up by lower-case name.
@@ -367,24 +372,17 @@ impl CommandTable {
     /// Resolves a request to the spec that handles it (a subcommand for containers), or
     /// the error Redis would reply with.
     pub fn resolve(&self, args: &Args) -> Result<&CommandSpec, CmdError> {
-        self.resolve_raw(args).map_err(|r| match r {
-            Rejection::Error(e) => e,
-            Rejection::Raw(text) => lossy(text),
-        })
-    }
-
-    fn resolve_raw(&self, args: &Args) -> Result<&CommandSpec, Rejection> {
         let Some(spec) = self.get(args.get(0)) else {
-            return Err(Rejection::Raw(unknown_command_text(args)));
+            return Err(unknown_command(args));
         };
         if spec.subcommands.is_empty() {
             if !spec.arity_ok(args.len()) {
-                return Err(Rejection::Error(wrong_arity(spec.name)));
+                return Err(wrong_arity(spec.name));
             }
             return Ok(spec);
         }
         if args.len() < 2 {
-            return Err(Rejection::Error(wrong_arity(spec.name)));
+            return Err(wrong_arity(spec.name));
         }
         let sub = args.get(1);
         let found = spec.subcommands.iter().find(|s| {
@@ -393,8 +391,8 @@ impl CommandTable {
         });
         match found {
             Some(s) if s.arity_ok(args.len()) => Ok(s),
-            Some(s) => Err(Rejection::Error(wrong_arity(s.name))),
-            None => Err(Rejection::Raw(unknown_subcommand_text(args))),
+            Some(s) => Err(wrong_arity(s.name)),
+            None => Err(unknown_subcommand(args)),
         }
     }
 
@@ -418,7 +416,7 @@ pub fn wrong_arity(name: &str) -> CmdError {
     ))
 }
 
-fn unknown_command_text(args: &Args) -> Vec<u8> {
+fn unknown_command(args: &Args) -> CmdError {
     let mut m = b"ERR unknown command '".to_vec();
     m.extend_from_slice(c_arg(args.get(0), 128));
     m.extend_from_slice(b"', with args beginning with: ");
@@ -435,15 +433,15 @@ fn unknown_command_text(args: &Args) -> Vec<u8> {
         rest.extend_from_slice(b"' ");
     }
     m.extend_from_slice(&rest);
-    m
+    CmdError::from_bytes(m)
 }
 
 /// Executes one request: resolves the command, checks authentication, runs the handler,
 /// writes the reply (or error) into `ctx.out` and records statistics.
 pub fn execute(ctx: &mut Ctx, args: &Args) {
-    let spec = match ctx.shared.commands.resolve_raw(args) {
+    let spec = match ctx.shared.commands.resolve(args) {
         Ok(s) => s,
-        Err(r) => {
+        Err(e) => {
             ctx.shared
                 .stats
                 .rejected_calls
@@ -451,10 +449,7 @@ pub fn execute(ctx: &mut Ctx, args: &Args) {
             if let Some(s) = ctx.shared.commands.get(args.get(0)) {
                 s.stats.rejected.fetch_add(1, Ordering::Relaxed);
             }
-            match r {
-                Rejection::Error(e) => ctx.out.error(&e.0),
-                Rejection::Raw(text) => ctx.out.error_bytes(&text),
-            }
+            ctx.out.error_bytes(e.bytes());
             return;
         }
     };
@@ -480,7 +475,7 @@ pub fn execute(ctx: &mut Ctx, args: &Args) {
             .stats
             .failed_calls
             .fetch_add(1, Ordering::Relaxed);
-        ctx.out.error(&e.0);
+        ctx.out.error_bytes(e.bytes());
     }
     if !spec.has(flags::SKIP_SLOWLOG) {
         ctx.shared.slowlog_record(ctx.session, args, usec);
@@ -496,7 +491,7 @@ impl ReplyBuf {
     /// Replies with the result of a handler that produced a value or an error.
     pub fn result(&mut self, r: CmdResult) {
         if let Err(e) = r {
-            self.error(&e.0);
+            self.error_bytes(e.bytes());
         }
     }
 }
