@@ -541,10 +541,9 @@ fn parse_expire_flags(args: &Args) -> Result<ExpireFlags, CmdError> {
         } else if args.is(i, "lt") {
             f.lt = true;
         } else {
-            return Err(CmdError::from(format!(
-                "ERR Unsupported option {}",
-                String::from_utf8_lossy(args.get(i))
-            )));
+            let mut m = b"ERR Unsupported option ".to_vec();
+            m.extend_from_slice(super::c_arg(args.get(i), usize::MAX));
+            return Err(CmdError::from_bytes(m));
         }
     }
     if f.nx && (f.xx || f.gt || f.lt) {
