@@ -946,4 +946,33 @@ fn regressions() {
         EXPIRE k 100000 NX "\x00"
         "#,
     );
+    // COPY gives a shared integer (0..9999) an object of its own: OBJECT REFCOUNT 1.
+    p.script(
+        r#"
+        FLUSHALL
+        SET n 1
+        COPY n m
+        OBJECT REFCOUNT n
+        OBJECT REFCOUNT m
+        OBJECT ENCODING m
+        GET m
+        COPY m m2
+        OBJECT REFCOUNT m2
+        RENAME m2 m3
+        MOVE m3 1
+        SELECT 1
+        OBJECT REFCOUNT m3
+        INCRBY m3 20000
+        OBJECT REFCOUNT m3
+        SELECT 0
+        INCR m
+        OBJECT REFCOUNT m
+        SET big 20000
+        COPY big big2
+        OBJECT REFCOUNT big2
+        APPEND m ""
+        OBJECT REFCOUNT m
+        OBJECT ENCODING m
+        "#,
+    );
 }

@@ -690,11 +690,10 @@ fn object_lookup(ctx: &mut Ctx, args: &Args) -> Option<ObjectInfo> {
         encoding: e.value.encoding(),
         // Redis shares the objects of the integers 0..9999 (OBJ_SHARED_INTEGERS), and a
         // shared object reports refcount INT_MAX.
-        refcount: match e.value {
-            crate::store::Value::Int(i) if shared_ints && (0..10_000).contains(&i) => {
-                i32::MAX as i64
-            }
-            _ => 1,
+        refcount: if shared_ints && e.value.is_shared_int() {
+            i32::MAX as i64
+        } else {
+            1
         },
         access: e.access,
     });
