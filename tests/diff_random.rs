@@ -944,6 +944,9 @@ fn regressions() {
         PEXPIREAT k 4102444805218 "\x01\x0f\x00\x01\x01"
         EXPIRE k 100000 "\xff\xfeX"
         EXPIRE k 100000 NX "\x00"
+        EXPIRE k 100000 "ab\n"
+        EXPIRE k 100000 "a\r\nb\r\n\r"
+        EXPIRE k 100000 "\n"
         "#,
     );
     // COPY gives a shared integer (0..9999) an object of its own: OBJECT REFCOUNT 1.
