@@ -978,4 +978,17 @@ fn regressions() {
         OBJECT ENCODING m
         "#,
     );
+    // Seconds of a deadline at i64::MAX ms round without overflowing (was a panic).
+    p.script(
+        r#"
+        SET t 1
+        PEXPIREAT t 9223372036854775807
+        EXPIRETIME t
+        PEXPIRETIME t
+        GETEX t PXAT 9223372036854775806
+        EXPIRETIME t
+        SET t 1 PXAT 9223372036854775807
+        EXPIRETIME t
+        "#,
+    );
 }

@@ -645,7 +645,9 @@ fn ttl_generic(ctx: &mut Ctx, args: &Args, unit_ms: bool, absolute: bool) -> Cmd
             if unit_ms {
                 v
             } else {
-                (v + 500) / 1000
+                // Unsigned, as compiled Redis computes it for a deadline near i64::MAX
+                // (EXPIRETIME after PEXPIREAT 9223372036854775807 is 9223372036854776).
+                ((v as u64 + 500) / 1000) as i64
             }
         }
     };
