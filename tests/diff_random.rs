@@ -141,6 +141,11 @@ enum Cmp {
     Unordered,
     /// Integer that depends on the clock: equal sign class, values within the tolerance.
     Clock(i64),
+    /// A SCAN call: errors must match; otherwise both full iterations from this call on
+    /// must return the same set of keys (cursors are implementation details).
+    Scan,
+    /// Only the reply's kind must match (RANDOMKEY: nil or some key).
+    Kind,
 }
 
 struct Gen {
@@ -178,11 +183,21 @@ impl Gen {
                 (0..n).map(|i| b"abcxyz"[(i + r.below(2)) % 6]).collect()
             }
             8 => {
-                // Bit patterns for the bitmap commands.
-                let n = r.below(6);
-                (0..n)
-                    .map(|_| *r.pick(&[&0u8, &0xff, &0x0f, &0xf0, &0x80, &0x01, &0x55]))
-                    .collect()
+                // Bit patterns for the bitmap commands, some with long runs of zero or
+                // one bytes so word-at-a-time scans are exercised.
+                if r.chance(50) {
+                    let n = r.below(6);
+                    (0..n)
+                        .map(|_| *r.pick(&[&0u8, &0xff, &0x0f, &0xf0, &0x80, &0x01, &0x55]))
+                        .collect()
+                } else {
+                    let mut v = Vec::new();
+                    for _ in 0..r.below(4) {
+                        let fill = *r.pick(&[&0u8, &0xff, &0x10, &0xfe]);
+                        v.extend(std::iter::repeat_n(fill, r.below(20)));
+                    }
+                    v
+                }
             }
             _ => {
                 let n = r.below(12);
@@ -622,7 +637,41 @@ impl Gen {
                     push!(w("DBSIZE"));
                 }
             }
-            61 => push!(w("DBSIZE")),
+            61 => {
+                let r = self.rng.below(10);
+                if r < 6 {
+                    cmp = Cmp::Scan;
+                    let cursor = if self.rng.chance(90) {
+                        w("0")
+                    } else {
+                        w(self.rng.pick(&["-1", "abc", "18446744073709551616", "1.5"]))
+                    };
+                    push!(w("SCAN"), cursor);
+                    let n = self.rng.below(4);
+                    for _ in 0..n {
+                        match self.rng.below(7) {
+                            0 | 1 => push!(w("MATCH"), self.glob()),
+                            2 | 3 => push!(w("COUNT"), self.int(1, 20)),
+                            4 => push!(
+                                w("TYPE"),
+                                w(self.rng.pick(&["string", "STRING", "list", "hash", "x"]))
+                            ),
+                            _ => push!(w(self.rng.pick(&["MATCH", "COUNT", "TYPE", "FOO"]))),
+                        }
+                    }
+                } else if r < 8 {
+                    cmp = Cmp::Kind;
+                    push!(w("RANDOMKEY"));
+                } else if r < 9 {
+                    push!(w("OBJECT"), w(self.rng.pick(&["HELP", "help", "IDLETIME"])));
+                    if a[1] == b"IDLETIME" {
+                        cmp = Cmp::Clock(2);
+                        push!(self.key());
+                    }
+                } else {
+                    push!(w("DBSIZE"));
+                }
+            }
             62 => {
                 // An unknown command, possibly with arguments echoed in the error.
                 push!(w(self.rng.pick(&[
@@ -748,6 +797,12 @@ fn same(cmp: Cmp, x: &[u8], y: &[u8]) -> bool {
             (Some(a), Some(b)) if a >= 0 && b >= 0 => (a - b).abs() <= tol,
             _ => x == y,
         },
+        // The iteration itself is compared by `scan_all`; here only errors must match.
+        Cmp::Scan => x.first() == y.first() && (x.first() != Some(&b'-') || x == y),
+        Cmp::Kind => match (x.first(), y.first()) {
+            (Some(b'$'), Some(b'$')) => (x == b"$-1\r\n") == (y == b"$-1\r\n"),
+            _ => x == y,
+        },
     }
 }
 
@@ -790,36 +845,77 @@ fn run_sequence(p: &mut Pair, seed: u64, steps: usize) {
             history[from..].join("\n")
         )
     };
-    for step in 0..steps {
-        g.step = step;
-        let (args, cmp) = g.command();
-        let refs: Vec<&[u8]> = args.iter().map(|a| a.as_slice()).collect();
-        let l = line(&args);
-        let (x, y) = match exchange(p, &refs) {
-            Ok(r) => r,
-            Err(e) => fail(&history, step, format!("`{}`: {}", l, e)),
-        };
-        let shown = if l.len() > 300 {
-            // `line` output is ASCII, so any byte index is a char boundary.
-            format!("{}... ({} chars)", &l[..300], l.len())
-        } else {
-            l.clone()
-        };
-        if trace {
-            eprintln!("{} {}  ->  {}", step, l, brief(&x));
+    let mut step = 0;
+    while step < steps {
+        // Most commands go alone as multibulk requests; some as inline commands, and some
+        // in pipelined batches written at once, so request framing is exercised too.
+        let mode = g.rng.below(20);
+        let batch = if mode == 0 { 2 + g.rng.below(4) } else { 1 };
+        let mut cmds = Vec::new();
+        for k in 0..batch.min(steps - step) {
+            g.step = step + k;
+            cmds.push(g.command());
         }
-        history.push(format!("{}    # ours {}", shown, brief(&x)));
-        if !same(cmp, &x, &y) {
-            fail(
-                &history,
-                step,
-                format!(
-                    "reply differs for `{}`\n  ours:  {}\n  redis: {}",
-                    l,
-                    brief(&x),
-                    brief(&y)
-                ),
-            );
+        let inline = mode == 1 && cmds.len() == 1;
+        let mut wire = Vec::new();
+        for (args, _) in &cmds {
+            if inline {
+                wire.extend_from_slice(line(args).as_bytes());
+                wire.extend_from_slice(b"\r\n");
+            } else {
+                let refs: Vec<&[u8]> = args.iter().map(|a| a.as_slice()).collect();
+                wire.extend_from_slice(&common::encode_command(&refs));
+            }
+        }
+        let replies = match exchange(p, &wire, cmds.len()) {
+            Ok(r) => r,
+            Err(e) => fail(&history, step, format!("`{}`: {}", line(&cmds[0].0), e)),
+        };
+        for ((args, cmp), (x, y)) in cmds.iter().zip(replies) {
+            let l = line(args);
+            let shown = if l.len() > 300 {
+                // `line` output is ASCII, so any byte index is a char boundary.
+                format!("{}... ({} chars)", &l[..300], l.len())
+            } else {
+                l.clone()
+            };
+            let how = match (inline, batch) {
+                (true, _) => " (inline)",
+                (_, 1) => "",
+                _ => " (pipelined)",
+            };
+            if trace {
+                eprintln!("{} {}{}  ->  {}", step, l, how, brief(&x));
+            }
+            history.push(format!("{}    # ours {}{}", shown, brief(&x), how));
+            if !same(*cmp, &x, &y) {
+                fail(
+                    &history,
+                    step,
+                    format!(
+                        "reply differs for `{}`{}\n  ours:  {}\n  redis: {}",
+                        l,
+                        how,
+                        brief(&x),
+                        brief(&y)
+                    ),
+                );
+            }
+            if matches!(cmp, Cmp::Scan) && x.first() == Some(&b'*') {
+                let ours = scan_all(&mut p.a, args, &x);
+                let theirs = scan_all(&mut p.b, args, &y);
+                if ours != theirs {
+                    fail(
+                        &history,
+                        step,
+                        format!(
+                            "SCAN iterations differ for `{}`\n  ours:  {:?}\n  redis: {:?}",
+                            l, ours, theirs
+                        ),
+                    );
+                }
+            }
+            step += 1;
         }
     }
     // The whole keyspace must agree too, including values no command happened to read.
@@ -868,15 +964,49 @@ fn run_sequence(p: &mut Pair, seed: u64, steps: usize) {
     }
 }
 
-/// Sends a command to both servers; a server that hangs or drops the connection becomes
-/// an error naming it instead of a bare panic without context.
-fn exchange(p: &mut Pair, args: &[&[u8]]) -> Result<(Vec<u8>, Vec<u8>), String> {
+/// Writes the same request bytes to both servers and reads `n` replies from each; a
+/// server that hangs or drops the connection becomes an error naming it instead of a bare
+/// panic without context.
+fn exchange(p: &mut Pair, wire: &[u8], n: usize) -> Result<Vec<(Vec<u8>, Vec<u8>)>, String> {
     use std::panic::{catch_unwind, AssertUnwindSafe};
-    let x = catch_unwind(AssertUnwindSafe(|| p.a.cmd_args(args)))
+    let read = |raw: &mut common::Raw| {
+        raw.send_raw(wire);
+        (0..n).map(|_| raw.read_reply()).collect::<Vec<_>>()
+    };
+    let xs = catch_unwind(AssertUnwindSafe(|| read(&mut p.a)))
         .map_err(|_| "no reply from rust-cache-server".to_string())?;
-    let y = catch_unwind(AssertUnwindSafe(|| p.b.cmd_args(args)))
-        .map_err(|_| format!("no reply from redis-server (ours: {})", brief(&x)))?;
-    Ok((x, y))
+    let ys = catch_unwind(AssertUnwindSafe(|| read(&mut p.b)))
+        .map_err(|_| format!("no reply from redis-server (ours: {})", brief(&xs.concat())))?;
+    Ok(xs.into_iter().zip(ys).collect())
+}
+
+/// Bulk string payload of a RESP2 bulk reply.
+fn bulk_payload(r: &[u8]) -> Option<&[u8]> {
+    let start = r.windows(2).position(|w| w == b"\r\n")? + 2;
+    r.get(start..r.len().checked_sub(2)?)
+}
+
+/// Completes a SCAN iteration whose first reply was `first` and returns every key seen.
+fn scan_all(raw: &mut common::Raw, args: &[Vec<u8>], first: &[u8]) -> Vec<Vec<u8>> {
+    let mut keys = std::collections::BTreeSet::new();
+    let mut reply = first.to_vec();
+    // Bounded: 8 keys need far fewer calls even with COUNT 1.
+    for _ in 0..10_000 {
+        let parts = elements(&reply);
+        assert_eq!(parts.len(), 2, "SCAN reply shape: {}", brief(&reply));
+        for k in elements(&parts[1]) {
+            keys.insert(bulk_payload(&k).unwrap_or_default().to_vec());
+        }
+        let cursor = bulk_payload(&parts[0]).unwrap_or_default().to_vec();
+        if cursor == b"0" {
+            return keys.into_iter().collect();
+        }
+        let mut next = args.to_vec();
+        next[1] = cursor;
+        let refs: Vec<&[u8]> = next.iter().map(|a| a.as_slice()).collect();
+        reply = raw.cmd_args(&refs);
+    }
+    panic!("SCAN did not finish in 10000 calls: {}", line(args));
 }
 
 fn env_u64(name: &str) -> Option<u64> {
@@ -992,3 +1122,4 @@ fn regressions() {
         "#,
     );
 }
+
