@@ -1123,3 +1123,34 @@ fn regressions() {
     );
 }
 
+/// Keys holding the same small integer share one object in Redis, and with it the access
+/// time OBJECT IDLETIME reports; setting a key does not touch it, reading one does.
+#[test]
+fn shared_integer_idle_time() {
+    let mut p = Pair::new();
+    let idle = |p: &mut Pair, key: &str| -> (i64, i64) {
+        let (x, y) = p.both(&format!("OBJECT IDLETIME {}", key));
+        (int_reply(&x).unwrap_or(-100), int_reply(&y).unwrap_or(-200))
+    };
+    // Let the servers' LRU clocks (1 s resolution) move past their start.
+    std::thread::sleep(Duration::from_millis(2500));
+    p.script("SET k 3521\nSET big 20000\nSET s abc\nSET c 55\nCOPY c own");
+    let (a, b) = idle(&mut p, "k");
+    assert!(
+        a >= 2 && b >= 2 && (a - b).abs() <= 1,
+        "untouched shared 3521: {a} vs {b}"
+    );
+    for key in ["big", "s", "own"] {
+        assert_eq!(idle(&mut p, key), (0, 0), "own object {key}");
+    }
+    p.script("GET k\nSET j 3521");
+    assert_eq!(idle(&mut p, "j"), (0, 0), "3521 was just read through k");
+    // COPY looks its source up for writing, which touches the shared 55 too.
+    assert_eq!(idle(&mut p, "c"), (0, 0), "55 was touched by COPY");
+    p.script("SET n 77\nINCR n");
+    let (a, b) = idle(&mut p, "n");
+    assert!(
+        a >= 2 && b >= 2,
+        "INCR gives the untouched shared 78: {a} vs {b}"
+    );
+}

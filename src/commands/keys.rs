@@ -688,6 +688,7 @@ fn object_lookup(ctx: &mut Ctx, args: &Args) -> Option<ObjectInfo> {
     let h = store.hash(key);
     let shared_ints = shared_integers_allowed(ctx);
     let mut shard = store.lock(ctx.db(), h);
+    let shared = shard.shared_ints.clone();
     let info = shard.lookup_notouch(h, key, ctx.now()).map(|e| ObjectInfo {
         encoding: e.value.encoding(),
         // Redis shares the objects of the integers 0..9999 (OBJ_SHARED_INTEGERS), and a
@@ -697,7 +698,10 @@ fn object_lookup(ctx: &mut Ctx, args: &Args) -> Option<ObjectInfo> {
         } else {
             1
         },
-        access: e.access,
+        access: match shared_ints {
+            true => shared.access(&e.value).unwrap_or(e.access),
+            false => e.access,
+        },
     });
     drop(shard);
     if info.is_none() {
