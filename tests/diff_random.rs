@@ -12,7 +12,8 @@
 //! CI runs a fixed set of seeds. To run more locally:
 //! `RCS_FUZZ_SEED=1000 RCS_FUZZ_CASES=500 cargo test --test diff_random -- --nocapture`
 //! (`RCS_FUZZ_STEPS` sets the commands per sequence, `RCS_FUZZ_SECS` the time budget,
-//! `RCS_FUZZ_TRACE=1` prints every command with our reply).
+//! `RCS_FUZZ_TRACE=1` prints every command with our reply, `RCS_FUZZ_FOCUS=LCS,SET`
+//! generates mostly the commands named).
 //! A failure prints the seed, the step and the previous commands; the printed lines can be
 //! pasted into `Pair::script` as they are.
 
@@ -151,6 +152,8 @@ enum Cmp {
 struct Gen {
     rng: Rng,
     step: usize,
+    /// Upper-case command names to restrict generation to (`RCS_FUZZ_FOCUS`), or empty.
+    focus: Vec<Vec<u8>>,
 }
 
 impl Gen {
@@ -411,8 +414,20 @@ impl Gen {
             .to_vec()
     }
 
-    /// Builds one command and how its reply is compared.
+    /// Builds one command and how its reply is compared, within the focus if one is set
+    /// (other commands still come through now and then, to vary the state).
     fn command(&mut self) -> (Vec<Vec<u8>>, Cmp) {
+        for _ in 0..1000 {
+            let c = self.any_command();
+            let name = c.0[0].to_ascii_uppercase();
+            if self.focus.is_empty() || self.focus.contains(&name) || self.rng.chance(1) {
+                return c;
+            }
+        }
+        self.any_command()
+    }
+
+    fn any_command(&mut self) -> (Vec<Vec<u8>>, Cmp) {
         let mut a: Vec<Vec<u8>> = Vec::new();
         let mut cmp = Cmp::Exact;
         macro_rules! push {
@@ -840,9 +855,15 @@ fn run_sequence(p: &mut Pair, seed: u64, steps: usize) {
     for l in ["FLUSHALL", "SELECT 0"] {
         p.both(l);
     }
+    let focus = std::env::var("RCS_FUZZ_FOCUS").unwrap_or_default();
     let mut g = Gen {
         rng: Rng::new(seed),
         step: 0,
+        focus: focus
+            .split(',')
+            .filter(|f| !f.is_empty())
+            .map(|f| f.trim().to_ascii_uppercase().into_bytes())
+            .collect(),
     };
     let mut history: Vec<String> = Vec::new();
     let trace = std::env::var_os("RCS_FUZZ_TRACE").is_some();
