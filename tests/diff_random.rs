@@ -1196,3 +1196,45 @@ fn shared_integer_idle_time() {
         "INCR gives the untouched shared 78: {a} vs {b}"
     );
 }
+
+/// Sends raw bytes on fresh connections to both servers and returns what each wrote back
+/// before closing or going quiet for `quiet`, with whether it closed.
+fn raw_both(p: &Pair, bytes: &[u8], quiet: Duration) -> ((Vec<u8>, bool), (Vec<u8>, bool)) {
+    let mut a = common::Raw::connect(p.ours.addr());
+    let mut b = common::Raw::connect(p.redis.addr());
+    a.send_raw(bytes);
+    b.send_raw(bytes);
+    (a.read_until_close(quiet), b.read_until_close(quiet))
+}
+
+fn check_raw(p: &Pair, bytes: &[u8], quiet: Duration, what: &str) {
+    let ((x, xc), (y, yc)) = raw_both(p, bytes, quiet);
+    assert!(
+        x == y && xc == yc,
+        "{}: request {}\n  ours:  {} (closed: {})\n  redis: {} (closed: {})",
+        what,
+        brief(bytes),
+        brief(&x),
+        xc,
+        brief(&y),
+        yc
+    );
+}
+
+/// Request framing edge cases, each on a fresh connection.
+#[test]
+fn protocol_regressions() {
+    let p = Pair::new();
+    let quiet = Duration::from_millis(200);
+    // Inline requests split like sdssplitargs: vertical tab and form feed separate words
+    // but do not end an unquoted one.
+    for req in [
+        &b"\x0bPING\x0b\r\n"[..],
+        b"PING\x0bx\r\n",
+        b"PING \"x\"\x0b\r\n",
+        b"ECHO \x0cx\r\n",
+        b"ECHO 'x'\x0c\r\n",
+    ] {
+        check_raw(&p, req, quiet, "inline whitespace");
+    }
+}

@@ -275,6 +275,11 @@ impl Request {
     }
 }
 
+/// C's `isspace`: unlike `u8::is_ascii_whitespace` it includes vertical tab.
+fn c_isspace(c: u8) -> bool {
+    matches!(c, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
+}
+
 fn hex_val(c: u8) -> Option<u8> {
     (c as char).to_digit(16).map(|d| d as u8)
 }
@@ -283,11 +288,16 @@ fn hex_val(c: u8) -> Option<u8> {
 /// double quotes allow `\n`, `\xHH` and other escapes, single quotes only `\'`. A closing
 /// quote must be followed by a space or the end. Returns None on unbalanced quotes.
 pub fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
+    // `sdssplitargs` walks a C string: nothing after a NUL byte exists for it.
+    let line = match line.iter().position(|&b| b == 0) {
+        Some(nul) => &line[..nul],
+        None => line,
+    };
     let mut out = Vec::new();
     let mut i = 0;
     let n = line.len();
     loop {
-        while i < n && line[i].is_ascii_whitespace() {
+        while i < n && c_isspace(line[i]) {
             i += 1;
         }
         if i >= n {
@@ -323,7 +333,7 @@ pub fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
                     };
                     cur.push(c);
                 } else if line[i] == b'"' {
-                    if i + 1 < n && !line[i + 1].is_ascii_whitespace() {
+                    if i + 1 < n && !c_isspace(line[i + 1]) {
                         return None;
                     }
                     i += 1;
@@ -339,7 +349,7 @@ pub fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
                     i += 1;
                     cur.push(b'\'');
                 } else if line[i] == b'\'' {
-                    if i + 1 < n && !line[i + 1].is_ascii_whitespace() {
+                    if i + 1 < n && !c_isspace(line[i + 1]) {
                         return None;
                     }
                     i += 1;
@@ -418,6 +428,20 @@ mod tests {
             decode_all(b"set \"a\n").unwrap_err().0,
             "unbalanced quotes in request"
         );
+    }
+
+    #[test]
+    fn split_args_like_sdssplitargs() {
+        let v = |xs: &[&[u8]]| Some(xs.iter().map(|x| x.to_vec()).collect::<Vec<_>>());
+        // A NUL ends the line (it once looped forever pushing empty words).
+        assert_eq!(split_args(b"a\x00b c"), v(&[b"a"]));
+        assert_eq!(split_args(b"\x00a"), v(&[]));
+        assert_eq!(split_args(b"\"a\x00b\""), None);
+        // Vertical tab and form feed separate words only between them, as isspace does.
+        assert_eq!(split_args(b"\x0bPING\x0b x"), v(&[b"PING\x0b", b"x"]));
+        assert_eq!(split_args(b"\x0cECHO\x0c"), v(&[b"ECHO\x0c"]));
+        assert_eq!(split_args(b"\"x\"\x0b"), v(&[b"x"]));
+        assert_eq!(split_args(b"'x'\x0cy"), v(&[b"x", b"y"]));
     }
 
     #[test]
