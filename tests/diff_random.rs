@@ -1237,4 +1237,17 @@ fn protocol_regressions() {
     ] {
         check_raw(&p, req, quiet, "inline whitespace");
     }
+    // A NUL before the newline hides the newline from Redis's strchr: no reply, the
+    // connection waits (this once made the inline splitter loop forever).
+    check_raw(&p, b"ECHO a\x00b c\r\nPING\r\n", quiet, "inline NUL");
+    check_raw(
+        &p,
+        b"PING\r\nECHO \"ab\"\x00x\r\nPING\r\n",
+        quiet,
+        "inline NUL",
+    );
+    let mut big = b"ECHO a\x00".to_vec();
+    big.resize(70_000, b'x');
+    big.extend_from_slice(b"\r\n");
+    check_raw(&p, &big, Duration::from_secs(2), "inline NUL then too big");
 }

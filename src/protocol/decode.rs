@@ -226,7 +226,13 @@ impl RequestDecoder {
 }
 
 fn decode_inline(buf: &[u8], req: &mut Request) -> Result<Decoded, ProtocolError> {
-    let Some(nl) = buf.iter().position(|&b| b == b'\n') else {
+    // Redis finds the end of an inline request with strchr, which stops at a NUL: with a
+    // NUL before the newline the request stays incomplete until it is too big.
+    let seen = match buf.iter().position(|&b| b == 0) {
+        Some(nul) => &buf[..nul],
+        None => buf,
+    };
+    let Some(nl) = seen.iter().position(|&b| b == b'\n') else {
         if buf.len() > PROTO_INLINE_MAX_SIZE {
             return Err(ProtocolError::new("too big inline request"));
         }
