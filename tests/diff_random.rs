@@ -1250,4 +1250,18 @@ fn protocol_regressions() {
     big.resize(70_000, b'x');
     big.extend_from_slice(b"\r\n");
     check_raw(&p, &big, Duration::from_secs(2), "inline NUL then too big");
+
+    // Before AUTH a multibulk may announce at most 10 arguments.
+    let p = Pair::with(
+        |c| c.requirepass = Some("pw".into()),
+        &["--requirepass", "pw"],
+    );
+    for req in [
+        &b"*11\r\n"[..],
+        b"*10\r\n",
+        b"*1\r\n$16385\r\n",
+        b"*1\r\n$16384\r\n",
+    ] {
+        check_raw(&p, req, quiet, "unauthenticated limits");
+    }
 }

@@ -18,9 +18,9 @@ use std::ops::Range;
 
 /// Longest inline request or multibulk/bulk header line Redis accepts (PROTO_INLINE_MAX_SIZE).
 pub const PROTO_INLINE_MAX_SIZE: usize = 64 * 1024;
-/// Most arguments one multibulk may announce (Redis refuses > INT_MAX; 1M before AUTH).
+/// Most arguments one multibulk may announce (Redis refuses > INT_MAX; 10 before AUTH).
 const MAX_MULTIBULK_LEN: i64 = i32::MAX as i64;
-const UNAUTH_MULTIBULK_LEN: i64 = 1024 * 1024;
+const UNAUTH_MULTIBULK_LEN: i64 = 10;
 const UNAUTH_BULK_LEN: i64 = 16384;
 
 /// Size limits the decoder enforces, from the server configuration.
