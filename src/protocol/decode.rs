@@ -41,12 +41,36 @@ impl Default for Limits {
 }
 
 /// A protocol error: the text after `-ERR Protocol error: `. The connection replies and closes.
+/// `.0` is for logs; the reply is [`ProtocolError::reply`], which keeps a non-UTF-8 byte
+/// the text quotes (`expected '$', got '\xff'`) as Redis writes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProtocolError(pub String);
+pub struct ProtocolError(pub String, Option<u8>);
 
 impl ProtocolError {
     fn new(s: impl Into<String>) -> Self {
-        ProtocolError(s.into())
+        ProtocolError(s.into(), None)
+    }
+
+    /// `expected '$', got '%c'`: the byte goes into the reply as it is.
+    fn expected_dollar(got: u8) -> Self {
+        ProtocolError(
+            format!("expected '$', got '{}'", got.escape_ascii()),
+            Some(got),
+        )
+    }
+
+    /// The full error reply text, `ERR Protocol error: ...`, byte-exact.
+    pub fn reply(&self) -> Vec<u8> {
+        let mut m = b"ERR Protocol error: ".to_vec();
+        match self.1 {
+            Some(got) => {
+                m.extend_from_slice(b"expected '$', got '");
+                m.push(got);
+                m.push(b'\'');
+            }
+            None => m.extend_from_slice(self.0.as_bytes()),
+        }
+        m
     }
 }
 
@@ -184,10 +208,7 @@ impl RequestDecoder {
                         break;
                     }
                     if buf[pos] != b'$' {
-                        return Err(ProtocolError(format!(
-                            "expected '$', got '{}'",
-                            buf[pos] as char
-                        )));
+                        return Err(ProtocolError::expected_dollar(buf[pos]));
                     }
                     let len = match parse_header_int(&buf[pos + 1..cr]) {
                         Some(l) if (0..=limits.proto_max_bulk_len).contains(&l) => l,
@@ -421,6 +442,10 @@ mod tests {
         assert_eq!(
             decode_all(b"*1\r\n+x\r\n").unwrap_err().0,
             "expected '$', got '+'"
+        );
+        assert_eq!(
+            decode_all(b"*1\r\n\xff\r\n").unwrap_err().reply(),
+            b"ERR Protocol error: expected '$', got '\xff'"
         );
         assert_eq!(
             decode_all(b"*abc\r\n").unwrap_err().0,
