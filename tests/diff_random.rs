@@ -1265,3 +1265,113 @@ fn protocol_regressions() {
         check_raw(&p, req, quiet, "unauthenticated limits");
     }
 }
+
+/// One random request stream: valid commands mixed with malformed multibulk headers,
+/// bulk headers, inline lines with stray quotes and escapes, and raw bytes.
+fn protocol_garbage(r: &mut Rng) -> Vec<u8> {
+    let mut out = Vec::new();
+    for _ in 0..1 + r.below(6) {
+        match r.below(7) {
+            0 | 1 => {
+                let v: Vec<u8> = (0..r.below(6))
+                    .map(|_| b"ab\r\n\x00\xff\""[r.below(7)])
+                    .collect();
+                let cmd: Vec<&[u8]> = match r.below(4) {
+                    0 => vec![b"PING"],
+                    1 => vec![b"ECHO", &v],
+                    2 => vec![b"SET", b"pk", &v],
+                    _ => vec![b"GET", b"pk"],
+                };
+                out.extend_from_slice(&common::encode_command(&cmd));
+            }
+            2 => {
+                let n = r.pick(&[
+                    "0",
+                    "-1",
+                    "-5",
+                    "1",
+                    "2",
+                    "abc",
+                    "",
+                    "+1",
+                    " 1",
+                    "2147483648",
+                    "01",
+                    "3",
+                ]);
+                out.extend_from_slice(format!("*{}\r\n", n).as_bytes());
+            }
+            3 => {
+                let n = r.pick(&["0", "3", "-1", "abc", "", "536870913", "5", "4", " 4"]);
+                out.extend_from_slice(format!("${}\r\n", n).as_bytes());
+                for _ in 0..r.below(6) {
+                    out.push(b"abc\r\n$*"[r.below(7)]);
+                }
+                out.extend_from_slice(b"\r\n");
+            }
+            4 => {
+                let words = [
+                    &b"PING"[..],
+                    b"ECHO",
+                    b"\"a\\x41b\"",
+                    b"'x",
+                    b"\"x\"y",
+                    b"'it\\'s'",
+                    b"\"\\x4\"",
+                    b"\"tab\\tq\"",
+                    b"  ",
+                    b"\t",
+                    b"x\x0by",
+                    b"\"\"",
+                    b"''",
+                ];
+                for _ in 0..1 + r.below(3) {
+                    out.extend_from_slice(r.pick(&words));
+                    out.push(b' ');
+                }
+                out.extend_from_slice(r.pick(&[&b"\r\n"[..], b"\n", b"\r\r\n"]));
+            }
+            5 => out.extend_from_slice(r.pick(&[&b"\r\n"[..], b"\n", b"\r", b"*", b"$"])),
+            _ => {
+                for _ in 0..1 + r.below(4) {
+                    out.push(r.next() as u8);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Random malformed request streams, each on fresh connections: both servers must write
+/// back the same bytes and agree on closing the connection.
+#[test]
+fn random_protocol_streams() {
+    let first = env_u64("RCS_FUZZ_SEED").unwrap_or(1);
+    let cases = env_u64("RCS_FUZZ_PROTO_CASES").unwrap_or(25);
+    let p = Pair::new();
+    for seed in first..first + cases {
+        let mut r = Rng::new(seed);
+        let bytes = protocol_garbage(&mut r);
+        check_raw(
+            &p,
+            &bytes,
+            Duration::from_millis(150),
+            &format!("protocol seed {}", seed),
+        );
+    }
+}
+
+/// Redis quotes the offending byte raw in `expected '$', got '%c'`. The decoder provides
+/// the exact text (`ProtocolError::reply`); the connection loop still writes the lossy
+/// `.0`, so this waits for that one-line change in `src/server/connection.rs`.
+#[test]
+#[ignore = "needs src/server/connection.rs to write ProtocolError::reply()"]
+fn protocol_error_quotes_raw_byte() {
+    let p = Pair::new();
+    check_raw(
+        &p,
+        b"*1\r\n\xff\r\n",
+        Duration::from_millis(200),
+        "expected '$'",
+    );
+}
