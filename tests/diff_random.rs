@@ -1250,6 +1250,9 @@ fn protocol_regressions() {
     big.resize(70_000, b'x');
     big.extend_from_slice(b"\r\n");
     check_raw(&p, &big, Duration::from_secs(2), "inline NUL then too big");
+    // The byte Redis quotes in "expected '$'" when it is ASCII (a newline becomes a space).
+    check_raw(&p, b"*1\r\n\n\r\n", quiet, "expected '$'");
+    check_raw(&p, b"*1\r\n\x01x\r\n", quiet, "expected '$'");
 
     // Before AUTH a multibulk may announce at most 10 arguments.
     let p = Pair::with(

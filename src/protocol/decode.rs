@@ -53,10 +53,12 @@ impl ProtocolError {
 
     /// `expected '$', got '%c'`: the byte goes into the reply as it is.
     fn expected_dollar(got: u8) -> Self {
-        ProtocolError(
-            format!("expected '$', got '{}'", got.escape_ascii()),
-            Some(got),
-        )
+        // `.0` can only hold the byte itself when it is ASCII; `reply` always does.
+        let shown = match got.is_ascii() {
+            true => (got as char).to_string(),
+            false => got.escape_ascii().to_string(),
+        };
+        ProtocolError(format!("expected '$', got '{}'", shown), Some(got))
     }
 
     /// The full error reply text, `ERR Protocol error: ...`, byte-exact.
