@@ -1006,10 +1006,13 @@ fn run_sequence(p: &mut Pair, seed: u64, steps: usize) {
     }
 }
 
+/// Our reply and redis-server's to the same command.
+type ReplyPair = (Vec<u8>, Vec<u8>);
+
 /// Writes the same request bytes to both servers and reads `n` replies from each; a
 /// server that hangs or drops the connection becomes an error naming it instead of a bare
 /// panic without context.
-fn exchange(p: &mut Pair, wire: &[u8], n: usize) -> Result<Vec<(Vec<u8>, Vec<u8>)>, String> {
+fn exchange(p: &mut Pair, wire: &[u8], n: usize) -> Result<Vec<ReplyPair>, String> {
     use std::panic::{catch_unwind, AssertUnwindSafe};
     let read = |raw: &mut common::Raw| {
         raw.send_raw(wire);
