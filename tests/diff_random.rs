@@ -3,7 +3,8 @@
 //! every reply must be byte-identical.
 //!
 //! Covers the string, bitmap and keyspace families with random option combinations,
-//! invalid arguments, wrong arity and wrong-case command names. Replies that depend on the
+//! invalid arguments, wrong arity and wrong-case command names, sent as multibulk,
+//! inline and pipelined requests; a second test sends random malformed request streams. Replies that depend on the
 //! clock (TTL, PTTL, EXPIRETIME, PEXPIRETIME) are compared with a small tolerance, and KEYS
 //! is compared unordered. Relative TTLs are unique per step and large, so no key can
 //! expire mid-test and no NX/XX/GT/LT comparison depends on which millisecond a command
