@@ -327,12 +327,12 @@ proptest! {
         let too_long = format!("*2\r\n$3\r\nGET\r\n${}\r\n", max + over);
         prop_assert_eq!(
             feed(too_long.as_bytes(), &[5], limits).end,
-            Err(ProtocolError("invalid bulk length".into()))
+            Err(ProtocolError::new("invalid bulk length"))
         );
         let negative = format!("*1\r\n$-{neg}\r\n");
         prop_assert_eq!(
             feed(negative.as_bytes(), &[3], limits).end,
-            Err(ProtocolError("invalid bulk length".into()))
+            Err(ProtocolError::new("invalid bulk length"))
         );
     }
 
@@ -343,13 +343,13 @@ proptest! {
         let many = format!("*{}\r\n", 1024 * 1024 + extra_args);
         prop_assert_eq!(
             feed(many.as_bytes(), &[4], unauth).end,
-            Err(ProtocolError("unauthenticated multibulk length".into()))
+            Err(ProtocolError::new("unauthenticated multibulk length"))
         );
         prop_assert!(feed(many.as_bytes(), &[4], Limits::default()).end.is_ok());
         let long = format!("*1\r\n${}\r\n", 16384 + extra_len);
         prop_assert_eq!(
             feed(long.as_bytes(), &[4], unauth).end,
-            Err(ProtocolError("unauthenticated bulk length".into()))
+            Err(ProtocolError::new("unauthenticated bulk length"))
         );
         prop_assert!(feed(long.as_bytes(), &[4], Limits::default()).end.is_ok());
     }
@@ -371,7 +371,7 @@ fn multibulk_length_limits() {
     for (input, text) in cases {
         assert_eq!(
             feed_whole(input).end,
-            Err(ProtocolError(text.to_string())),
+            Err(ProtocolError::new(*text)),
             "input {:?}",
             common::show(input)
         );
@@ -397,18 +397,18 @@ fn header_lines_longer_than_64k_are_refused() {
     mbulk.resize(limit + 2, b'1');
     assert_eq!(
         feed_whole(&mbulk).end,
-        Err(ProtocolError("too big mbulk count string".into()))
+        Err(ProtocolError::new("too big mbulk count string"))
     );
     let mut bulk = b"*1\r\n$".to_vec();
     bulk.resize(limit + 10, b'1');
     assert_eq!(
         feed_whole(&bulk).end,
-        Err(ProtocolError("too big bulk count string".into()))
+        Err(ProtocolError::new("too big bulk count string"))
     );
     let inline = vec![b'a'; limit + 1];
     assert_eq!(
         feed_whole(&inline).end,
-        Err(ProtocolError("too big inline request".into()))
+        Err(ProtocolError::new("too big inline request"))
     );
     // A large bulk payload is not a header: it only waits for the rest.
     let mut big = format!("*1\r\n${}\r\n", 10 * limit).into_bytes();

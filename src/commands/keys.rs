@@ -527,10 +527,9 @@ fn parse_expire_flags(args: &Args) -> Result<ExpireFlags, CmdError> {
         } else if args.is(i, "lt") {
             f.lt = true;
         } else {
-            return Err(CmdError::from(format!(
-                "ERR Unsupported option {}",
-                String::from_utf8_lossy(args.get(i))
-            )));
+            let mut m = b"ERR Unsupported option ".to_vec();
+            m.extend_from_slice(super::c_arg(args.get(i), usize::MAX));
+            return Err(CmdError::from_bytes(m));
         }
     }
     if f.nx && (f.xx || f.gt || f.lt) {
@@ -632,7 +631,9 @@ fn ttl_generic(ctx: &mut Ctx, args: &Args, unit_ms: bool, absolute: bool) -> Cmd
             if unit_ms {
                 v
             } else {
-                (v + 500) / 1000
+                // Unsigned, as compiled Redis computes it for a deadline near i64::MAX
+                // (EXPIRETIME after PEXPIREAT 9223372036854775807 is 9223372036854776).
+                ((v as u64 + 500) / 1000) as i64
             }
         }
     };
@@ -673,17 +674,20 @@ fn object_lookup(ctx: &mut Ctx, args: &Args) -> Option<ObjectInfo> {
     let h = store.hash(key);
     let shared_ints = shared_integers_allowed(ctx);
     let mut shard = store.lock(ctx.db(), h);
+    let shared = shard.shared_ints.clone();
     let info = shard.lookup_notouch(h, key, ctx.now()).map(|e| ObjectInfo {
         encoding: e.value.encoding(),
         // Redis shares the objects of the integers 0..9999 (OBJ_SHARED_INTEGERS), and a
         // shared object reports refcount INT_MAX.
-        refcount: match e.value {
-            crate::store::Value::Int(i) if shared_ints && (0..10_000).contains(&i) => {
-                i32::MAX as i64
-            }
-            _ => 1,
+        refcount: if shared_ints && e.value.is_shared_int() {
+            i32::MAX as i64
+        } else {
+            1
         },
-        access: e.access,
+        access: match shared_ints {
+            true => shared.access(&e.value).unwrap_or(e.access),
+            false => e.access,
+        },
     });
     drop(shard);
     if info.is_none() {

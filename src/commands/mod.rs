@@ -24,25 +24,44 @@ use crate::protocol::ReplyBuf;
 
 pub use context::{Ctx, Session, Shared};
 
-/// An error reply: the full text after '-', e.g. `ERR syntax error`.
+/// An error reply: the full text after '-', e.g. `ERR syntax error`. An error that echoes
+/// client bytes which are not UTF-8 also keeps the exact bytes (`.0` is then a lossy copy
+/// for logs); replies are written from [`CmdError::bytes`].
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CmdError(pub Cow<'static, str>);
+pub struct CmdError(pub Cow<'static, str>, Option<Box<[u8]>>);
 
 impl CmdError {
     pub fn new(s: impl Into<Cow<'static, str>>) -> Self {
-        CmdError(s.into())
+        CmdError(s.into(), None)
+    }
+
+    /// An error text built from client bytes, kept byte for byte.
+    pub fn from_bytes(text: Vec<u8>) -> Self {
+        match String::from_utf8(text) {
+            Ok(s) => CmdError(Cow::Owned(s), None),
+            Err(e) => {
+                let raw = e.into_bytes();
+                let lossy = String::from_utf8_lossy(&raw).into_owned();
+                CmdError(Cow::Owned(lossy), Some(raw.into_boxed_slice()))
+            }
+        }
+    }
+
+    /// The exact text to reply with.
+    pub fn bytes(&self) -> &[u8] {
+        self.1.as_deref().unwrap_or(self.0.as_bytes())
     }
 }
 
 impl From<String> for CmdError {
     fn from(s: String) -> Self {
-        CmdError(Cow::Owned(s))
+        CmdError(Cow::Owned(s), None)
     }
 }
 
 impl From<&'static str> for CmdError {
     fn from(s: &'static str) -> Self {
-        CmdError(Cow::Borrowed(s))
+        CmdError(Cow::Borrowed(s), None)
     }
 }
 
@@ -292,13 +311,22 @@ pub fn container(_: &mut Ctx, args: &Args) -> CmdResult {
 }
 
 fn unknown_subcommand(args: &Args) -> CmdError {
-    let sub = String::from_utf8_lossy(args.get(1.min(args.len() - 1)));
-    let sub: String = sub.chars().take(128).collect();
-    CmdError::from(format!(
-        "ERR unknown subcommand '{}'. Try {} HELP.",
-        sub,
-        String::from_utf8_lossy(args.get(0)).to_ascii_uppercase()
-    ))
+    let mut m = b"ERR unknown subcommand '".to_vec();
+    m.extend_from_slice(c_arg(args.get(1.min(args.len() - 1)), 128));
+    m.extend_from_slice(b"'. Try ");
+    m.extend_from_slice(&args.get(0).to_ascii_uppercase());
+    m.extend_from_slice(b" HELP.");
+    CmdError::from_bytes(m)
+}
+
+/// An argument as Redis's `%.*s` prints it into an error: at most `max` bytes, cut at the
+/// first NUL.
+pub fn c_arg(a: &[u8], max: usize) -> &[u8] {
+    let a = &a[..a.len().min(max)];
+    match a.iter().position(|&b| b == 0) {
+        Some(n) => &a[..n],
+        None => a,
+    }
 }
 
 /// All commands, looked up by lower-case name.
@@ -410,26 +438,23 @@ pub fn wrong_arity(name: &str) -> CmdError {
 }
 
 fn unknown_command(args: &Args) -> CmdError {
-    let name: String = String::from_utf8_lossy(args.get(0))
-        .chars()
-        .take(128)
-        .collect();
-    let mut rest = String::new();
+    let mut m = b"ERR unknown command '".to_vec();
+    m.extend_from_slice(c_arg(args.get(0), 128));
+    m.extend_from_slice(b"', with args beginning with: ");
+    // Redis appends `'%.*s' ` per argument while the list is under 128 bytes, each
+    // argument cut to the room left.
+    let mut rest: Vec<u8> = Vec::new();
     for a in args.iter_from(1) {
         if rest.len() >= 128 {
             break;
         }
         let room = 128 - rest.len();
-        let s = String::from_utf8_lossy(a);
-        let s: String = s.chars().take(room).collect();
-        rest.push('\'');
-        rest.push_str(&s);
-        rest.push_str("' ");
+        rest.push(b'\'');
+        rest.extend_from_slice(c_arg(a, room));
+        rest.extend_from_slice(b"' ");
     }
-    CmdError::from(format!(
-        "ERR unknown command '{}', with args beginning with: {}",
-        name, rest
-    ))
+    m.extend_from_slice(&rest);
+    CmdError::from_bytes(m)
 }
 
 /// Executes one request: resolves the command, checks authentication, runs the handler,
@@ -446,7 +471,7 @@ pub fn execute(ctx: &mut Ctx, args: &Args) {
                 s.stats.rejected.fetch_add(1, Ordering::Relaxed);
             }
             ctx.shared.count_error(&e.0);
-            ctx.out.error(&e.0);
+            ctx.out.error_bytes(e.bytes());
             return;
         }
     };
@@ -488,7 +513,7 @@ pub fn execute(ctx: &mut Ctx, args: &Args) {
             .failed_calls
             .fetch_add(1, Ordering::Relaxed);
         ctx.shared.count_error(&e.0);
-        ctx.out.error(&e.0);
+        ctx.out.error_bytes(e.bytes());
     }
     if !spec.has(flags::SKIP_SLOWLOG) {
         ctx.shared.slowlog_record(ctx.session, args, usec);
@@ -504,7 +529,7 @@ impl ReplyBuf {
     /// Replies with the result of a handler that produced a value or an error.
     pub fn result(&mut self, r: CmdResult) {
         if let Err(e) = r {
-            self.error(&e.0);
+            self.error_bytes(e.bytes());
         }
     }
 }

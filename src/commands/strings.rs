@@ -166,9 +166,9 @@ pub fn string_of(v: &Value) -> Result<Cow<'_, [u8]>, CmdError> {
 
 /// Replies with a string value, or WRONGTYPE for other types.
 pub fn write_string(ctx: &mut Ctx, v: &Value) -> CmdResult {
-    match v {
-        Value::Int(i) => ctx.out.bulk_int(*i),
-        other => ctx.out.bulk(&string_of(other)?),
+    match v.as_int() {
+        Some(i) => ctx.out.bulk_int(i),
+        None => ctx.out.bulk(&string_of(v)?),
     }
     Ok(())
 }
@@ -725,10 +725,10 @@ fn incr_by(ctx: &mut Ctx, key: &[u8], delta: i64) -> CmdResult {
     let (now, clock) = (ctx.now(), ctx.clock());
     let mut shard = store.lock(ctx.db(), h);
     if let Some(e) = shard.lookup_write(h, key, now, clock) {
-        let cur = match &e.value {
-            Value::Int(i) => *i,
-            other => {
-                crate::util::parse_i64(&string_of(other)?).ok_or(CmdError::new(err::NOT_INT))?
+        let cur = match e.value.as_int() {
+            Some(i) => i,
+            None => {
+                crate::util::parse_i64(&string_of(&e.value)?).ok_or(CmdError::new(err::NOT_INT))?
             }
         };
         let n = cur.checked_add(delta).ok_or(CmdError::new(err::OVERFLOW))?;
@@ -777,9 +777,11 @@ fn incrbyfloat(ctx: &mut Ctx, args: &Args) -> CmdResult {
     let existing = shard.lookup_write(h, key, now, clock);
     let cur = match &existing {
         None => LongDouble::ZERO,
-        Some(e) => match &e.value {
-            Value::Int(i) => LongDouble::from_i64(*i),
-            other => LongDouble::parse(&string_of(other)?).ok_or(CmdError::new(err::NOT_FLOAT))?,
+        Some(e) => match e.value.as_int() {
+            Some(i) => LongDouble::from_i64(i),
+            None => {
+                LongDouble::parse(&string_of(&e.value)?).ok_or(CmdError::new(err::NOT_FLOAT))?
+            }
         },
     };
     let incr = LongDouble::parse(args.get(2)).ok_or(CmdError::new(err::NOT_FLOAT))?;

@@ -18,9 +18,9 @@ use std::ops::Range;
 
 /// Longest inline request or multibulk/bulk header line Redis accepts (PROTO_INLINE_MAX_SIZE).
 pub const PROTO_INLINE_MAX_SIZE: usize = 64 * 1024;
-/// Most arguments one multibulk may announce (Redis refuses > INT_MAX; 1M before AUTH).
+/// Most arguments one multibulk may announce (Redis refuses > INT_MAX; 10 before AUTH).
 const MAX_MULTIBULK_LEN: i64 = i32::MAX as i64;
-const UNAUTH_MULTIBULK_LEN: i64 = 1024 * 1024;
+const UNAUTH_MULTIBULK_LEN: i64 = 10;
 const UNAUTH_BULK_LEN: i64 = 16384;
 
 /// Size limits the decoder enforces, from the server configuration.
@@ -41,12 +41,38 @@ impl Default for Limits {
 }
 
 /// A protocol error: the text after `-ERR Protocol error: `. The connection replies and closes.
+/// `.0` is for logs; the reply is [`ProtocolError::reply`], which keeps a non-UTF-8 byte
+/// the text quotes (`expected '$', got '\xff'`) as Redis writes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProtocolError(pub String);
+pub struct ProtocolError(pub String, Option<u8>);
 
 impl ProtocolError {
-    fn new(s: impl Into<String>) -> Self {
-        ProtocolError(s.into())
+    pub fn new(s: impl Into<String>) -> Self {
+        ProtocolError(s.into(), None)
+    }
+
+    /// `expected '$', got '%c'`: the byte goes into the reply as it is.
+    fn expected_dollar(got: u8) -> Self {
+        // `.0` can only hold the byte itself when it is ASCII; `reply` always does.
+        let shown = match got.is_ascii() {
+            true => (got as char).to_string(),
+            false => got.escape_ascii().to_string(),
+        };
+        ProtocolError(format!("expected '$', got '{}'", shown), Some(got))
+    }
+
+    /// The full error reply text, `ERR Protocol error: ...`, byte-exact.
+    pub fn reply(&self) -> Vec<u8> {
+        let mut m = b"ERR Protocol error: ".to_vec();
+        match self.1 {
+            Some(got) => {
+                m.extend_from_slice(b"expected '$', got '");
+                m.push(got);
+                m.push(b'\'');
+            }
+            None => m.extend_from_slice(self.0.as_bytes()),
+        }
+        m
     }
 }
 
@@ -184,10 +210,7 @@ impl RequestDecoder {
                         break;
                     }
                     if buf[pos] != b'$' {
-                        return Err(ProtocolError(format!(
-                            "expected '$', got '{}'",
-                            buf[pos] as char
-                        )));
+                        return Err(ProtocolError::expected_dollar(buf[pos]));
                     }
                     let len = match parse_header_int(&buf[pos + 1..cr]) {
                         Some(l) if (0..=limits.proto_max_bulk_len).contains(&l) => l,
@@ -226,8 +249,9 @@ impl RequestDecoder {
 }
 
 fn decode_inline(buf: &[u8], req: &mut Request) -> Result<Decoded, ProtocolError> {
-    // Redis finds the line end with strchr, which stops at a NUL: a NUL before the '\n'
-    // means "no line yet", so the client waits until the 64 KB limit refuses it.
+    // Redis finds the end of an inline request with strchr, which stops at a NUL: with a
+    // NUL before the newline the request stays incomplete until it is too big. One pass
+    // that stops at the first of the two keeps a pipeline of inline requests linear.
     let Some(nl) = buf
         .iter()
         .position(|&b| b == b'\n' || b == 0)
@@ -281,9 +305,9 @@ impl Request {
     }
 }
 
-/// C's `isspace` (which, unlike `u8::is_ascii_whitespace`, includes vertical tab).
-fn is_c_space(b: u8) -> bool {
-    matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
+/// C's `isspace`: unlike `u8::is_ascii_whitespace` it includes vertical tab.
+fn c_isspace(c: u8) -> bool {
+    matches!(c, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
 }
 
 fn hex_val(c: u8) -> Option<u8> {
@@ -294,10 +318,9 @@ fn hex_val(c: u8) -> Option<u8> {
 /// double quotes allow `\n`, `\xHH` and other escapes, single quotes only `\'`. A closing
 /// quote must be followed by a space or the end. Returns None on unbalanced quotes.
 pub fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
-    // Redis splits a C string: a NUL byte ends the line (inside quotes it leaves them
-    // unbalanced). Cutting here also keeps the word loop below from stalling on a NUL.
+    // `sdssplitargs` walks a C string: nothing after a NUL byte exists for it.
     let line = match line.iter().position(|&b| b == 0) {
-        Some(p) => &line[..p],
+        Some(nul) => &line[..nul],
         None => line,
     };
     let mut out = Vec::new();
@@ -306,7 +329,7 @@ pub fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
     // quotes ended a word without consuming it and the loop never ended.)
     let n = line.iter().position(|&b| b == 0).unwrap_or(line.len());
     loop {
-        while i < n && is_c_space(line[i]) {
+        while i < n && c_isspace(line[i]) {
             i += 1;
         }
         if i >= n {
@@ -342,7 +365,7 @@ pub fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
                     };
                     cur.push(c);
                 } else if line[i] == b'"' {
-                    if i + 1 < n && !is_c_space(line[i + 1]) {
+                    if i + 1 < n && !c_isspace(line[i + 1]) {
                         return None;
                     }
                     i += 1;
@@ -358,7 +381,7 @@ pub fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
                     i += 1;
                     cur.push(b'\'');
                 } else if line[i] == b'\'' {
-                    if i + 1 < n && !is_c_space(line[i + 1]) {
+                    if i + 1 < n && !c_isspace(line[i + 1]) {
                         return None;
                     }
                     i += 1;
@@ -426,6 +449,10 @@ mod tests {
             "expected '$', got '+'"
         );
         assert_eq!(
+            decode_all(b"*1\r\n\xff\r\n").unwrap_err().reply(),
+            b"ERR Protocol error: expected '$', got '\xff'"
+        );
+        assert_eq!(
             decode_all(b"*abc\r\n").unwrap_err().0,
             "invalid multibulk length"
         );
@@ -437,6 +464,20 @@ mod tests {
             decode_all(b"set \"a\n").unwrap_err().0,
             "unbalanced quotes in request"
         );
+    }
+
+    #[test]
+    fn split_args_like_sdssplitargs() {
+        let v = |xs: &[&[u8]]| Some(xs.iter().map(|x| x.to_vec()).collect::<Vec<_>>());
+        // A NUL ends the line (it once looped forever pushing empty words).
+        assert_eq!(split_args(b"a\x00b c"), v(&[b"a"]));
+        assert_eq!(split_args(b"\x00a"), v(&[]));
+        assert_eq!(split_args(b"\"a\x00b\""), None);
+        // Vertical tab and form feed separate words only between them, as isspace does.
+        assert_eq!(split_args(b"\x0bPING\x0b x"), v(&[b"PING\x0b", b"x"]));
+        assert_eq!(split_args(b"\x0cECHO\x0c"), v(&[b"ECHO\x0c"]));
+        assert_eq!(split_args(b"\"x\"\x0b"), v(&[b"x"]));
+        assert_eq!(split_args(b"'x'\x0cy"), v(&[b"x", b"y"]));
     }
 
     #[test]

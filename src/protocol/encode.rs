@@ -45,11 +45,24 @@ impl ReplyBuf {
         self.buf.extend_from_slice(b"\r\n");
     }
 
-    /// An error reply. `msg` is the full text, e.g. `ERR syntax error`; newlines are
-    /// replaced by spaces, as Redis does, so the protocol cannot be broken by an error text.
+    /// An error reply. `msg` is the full text, e.g. `ERR syntax error`. As Redis's
+    /// `addReplyErrorFormat` does, CR and LF are trimmed from both ends and replaced by
+    /// spaces inside, so an error that echoes client bytes cannot break the protocol.
     pub fn error(&mut self, msg: &str) {
+        self.error_bytes(msg.as_bytes());
+    }
+
+    /// An error reply whose text need not be UTF-8 (errors that echo client arguments).
+    pub fn error_bytes(&mut self, msg: &[u8]) {
+        let newline = |b: &u8| *b == b'\r' || *b == b'\n';
+        let start = msg.iter().position(|b| !newline(b)).unwrap_or(msg.len());
+        let end = msg
+            .iter()
+            .rposition(|b| !newline(b))
+            .map_or(start, |i| i + 1);
+        let msg = &msg[start..end];
         self.buf.push(b'-');
-        for &b in msg.as_bytes() {
+        for &b in msg {
             self.buf
                 .push(if b == b'\r' || b == b'\n' { b' ' } else { b });
         }

@@ -115,9 +115,8 @@ pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, info: Arc<ClientI
                     break;
                 }
                 Err(e) => {
-                    let msg = format!("ERR Protocol error: {}", e.0);
-                    shared.count_error(&msg);
-                    out.error(&msg);
+                    shared.count_error("ERR");
+                    out.error_bytes(&e.reply());
                     tracing::debug!(client = info.id, "protocol error: {}", e.0);
                     close = true;
                     break;

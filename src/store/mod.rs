@@ -12,6 +12,8 @@ pub mod scan;
 pub mod value;
 
 use std::hash::BuildHasher;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
 
 use hashbrown::HashTable;
 use parking_lot::{Mutex, MutexGuard};
@@ -56,6 +58,53 @@ pub struct Shard {
     /// in-place rehash, a shrink, a new table), so a SCAN cursor knows its bucket positions
     /// are no longer valid (see `scan.rs`). Anything that reshapes `table` must bump it.
     pub layout_epoch: u32,
+    /// Access clocks of the shared integers, common to every shard of the store.
+    pub shared_ints: Arc<SharedIntClock>,
+}
+
+/// Redis keeps one object per integer 0..9999 shared by every key holding it, so the
+/// access time OBJECT IDLETIME reports for such a key is the shared object's: the last
+/// time any key holding that number was looked up, or the server start. Setting a key
+/// does not touch it.
+pub struct SharedIntClock {
+    access: Box<[AtomicU32]>,
+}
+
+impl Default for SharedIntClock {
+    fn default() -> Self {
+        SharedIntClock {
+            access: (0..value::SHARED_INTEGERS)
+                .map(|_| AtomicU32::new(0))
+                .collect(),
+        }
+    }
+}
+
+impl SharedIntClock {
+    /// Records an access to the value if it is a shared integer.
+    #[inline]
+    pub fn touch(&self, v: &Value, clock: u32) {
+        if let Some(a) = self.slot(v) {
+            // Written at most once a second per number, so readers of the same small
+            // integers on many threads do not fight over the cache line.
+            if a.load(Ordering::Relaxed) != clock {
+                a.store(clock, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// The access clock of a shared integer value, None for any other value.
+    pub fn access(&self, v: &Value) -> Option<u32> {
+        self.slot(v).map(|a| a.load(Ordering::Relaxed))
+    }
+
+    #[inline]
+    fn slot(&self, v: &Value) -> Option<&AtomicU32> {
+        match v {
+            Value::Int(i) if v.is_shared_int() => self.access.get(*i as usize),
+            _ => None,
+        }
+    }
 }
 
 /// Hash a key is stored under, computed by [`Store::hash`].
@@ -69,6 +118,7 @@ impl Default for Shard {
             expires: 0,
             stats: ShardStats::default(),
             layout_epoch: 0,
+            shared_ints: Arc::default(),
         }
     }
 }
@@ -109,6 +159,7 @@ impl Shard {
             Some(e) => {
                 self.stats.keyspace_hits += 1;
                 e.access = clock;
+                self.shared_ints.touch(&e.value, clock);
                 Some(e)
             }
             None => {
@@ -147,8 +198,12 @@ impl Shard {
         now: u64,
         clock: u32,
     ) -> Option<&mut Entry> {
-        let e = self.get_mut(hash, key, now)?;
+        if self.expire_if_due(hash, key, now) {
+            return None;
+        }
+        let e = self.table.find_mut(hash, |e| &*e.key == key)?;
         e.access = clock;
+        self.shared_ints.touch(&e.value, clock);
         Some(e)
     }
 
@@ -297,9 +352,16 @@ pub struct Db {
 }
 
 impl Db {
-    fn new(shards: usize) -> Self {
+    fn new(shards: usize, shared_ints: &Arc<SharedIntClock>) -> Self {
         Db {
-            shards: (0..shards).map(|_| Mutex::new(Shard::default())).collect(),
+            shards: (0..shards)
+                .map(|_| {
+                    Mutex::new(Shard {
+                        shared_ints: shared_ints.clone(),
+                        ..Shard::default()
+                    })
+                })
+                .collect(),
         }
     }
 
@@ -348,8 +410,11 @@ impl Store {
     /// `databases` databases of `shards` shards each (rounded up to a power of two).
     pub fn new(databases: usize, shards: usize) -> Self {
         let shards = shards.clamp(1, 1 << 16).next_power_of_two();
+        let shared_ints = Arc::default();
         Store {
-            dbs: (0..databases.max(1)).map(|_| Db::new(shards)).collect(),
+            dbs: (0..databases.max(1))
+                .map(|_| Db::new(shards, &shared_ints))
+                .collect(),
             hasher: hashbrown::DefaultHashBuilder::default(),
             shard_mask: shards - 1,
             started_unix_ms: crate::util::now_ms(),

@@ -7,9 +7,16 @@
 /// Longest string Redis stores as `embstr` (OBJ_ENCODING_EMBSTR_SIZE_LIMIT).
 pub const EMBSTR_LIMIT: usize = 44;
 
+/// Redis keeps one shared object for each of the integers 0..9999 (OBJ_SHARED_INTEGERS).
+pub const SHARED_INTEGERS: i64 = 10_000;
+
 pub enum Value {
-    /// A string holding a canonical i64 (`int` encoding).
+    /// A string holding a canonical i64 (`int` encoding). In the shared-integer range it
+    /// stands for Redis's shared object (OBJECT REFCOUNT 2147483647).
     Int(i64),
+    /// An `int`-encoded string in the shared-integer range that Redis nevertheless holds as
+    /// an object of its own, because COPY duplicated it (OBJECT REFCOUNT 1).
+    OwnInt(i64),
     /// Any other string. `raw` is set once the string was modified in place (APPEND,
     /// SETRANGE, SETBIT) or created longer than the embstr limit.
     Str { data: Vec<u8>, raw: bool },
@@ -29,30 +36,44 @@ impl Value {
         }
     }
 
+    /// The integer of an `int`-encoded string.
+    #[inline]
+    pub fn as_int(&self) -> Option<i64> {
+        match self {
+            Value::Int(i) | Value::OwnInt(i) => Some(*i),
+            Value::Str { .. } => None,
+        }
+    }
+
+    /// Whether Redis would hold this value as one of its shared integer objects.
+    pub fn is_shared_int(&self) -> bool {
+        matches!(self, Value::Int(i) if (0..SHARED_INTEGERS).contains(i))
+    }
+
     /// The name TYPE replies with.
     pub fn type_name(&self) -> &'static str {
         match self {
-            Value::Int(_) | Value::Str { .. } => "string",
+            Value::Int(_) | Value::OwnInt(_) | Value::Str { .. } => "string",
         }
     }
 
     /// The name OBJECT ENCODING replies with.
     pub fn encoding(&self) -> &'static str {
         match self {
-            Value::Int(_) => "int",
+            Value::Int(_) | Value::OwnInt(_) => "int",
             Value::Str { raw: false, .. } => "embstr",
             Value::Str { raw: true, .. } => "raw",
         }
     }
 
     pub fn is_string(&self) -> bool {
-        matches!(self, Value::Int(_) | Value::Str { .. })
+        matches!(self, Value::Int(_) | Value::OwnInt(_) | Value::Str { .. })
     }
 
     /// The bytes of a string value (formatting an integer), or None for other types.
     pub fn string_bytes(&self) -> Option<std::borrow::Cow<'_, [u8]>> {
         match self {
-            Value::Int(i) => Some(std::borrow::Cow::Owned(
+            Value::Int(i) | Value::OwnInt(i) => Some(std::borrow::Cow::Owned(
                 itoa::Buffer::new().format(*i).as_bytes().to_vec(),
             )),
             Value::Str { data, .. } => Some(std::borrow::Cow::Borrowed(data)),
@@ -62,7 +83,7 @@ impl Value {
     /// Makes a string value's bytes mutable in place (APPEND, SETRANGE, SETBIT), turning it
     /// into the `raw` encoding as Redis does. None for other types.
     pub fn string_mut(&mut self) -> Option<&mut Vec<u8>> {
-        if let Value::Int(i) = *self {
+        if let Some(i) = self.as_int() {
             *self = Value::Str {
                 data: itoa::Buffer::new().format(i).as_bytes().to_vec(),
                 raw: true,
@@ -73,22 +94,24 @@ impl Value {
                 *raw = true;
                 Some(data)
             }
-            Value::Int(_) => None,
+            Value::Int(_) | Value::OwnInt(_) => None,
         }
     }
 
     /// Length in bytes of a string value.
     pub fn string_len(&self) -> Option<usize> {
         match self {
-            Value::Int(i) => Some(itoa::Buffer::new().format(*i).len()),
+            Value::Int(i) | Value::OwnInt(i) => Some(itoa::Buffer::new().format(*i).len()),
             Value::Str { data, .. } => Some(data.len()),
         }
     }
 
-    /// A deep copy (COPY).
+    /// A deep copy (COPY). Redis's `dupStringObject` gives even a shared integer an
+    /// object of its own.
     pub fn duplicate(&self) -> Value {
         match self {
-            Value::Int(i) => Value::Int(*i),
+            Value::Int(i) if !(0..SHARED_INTEGERS).contains(i) => Value::Int(*i),
+            Value::Int(i) | Value::OwnInt(i) => Value::OwnInt(*i),
             Value::Str { data, raw } => Value::Str {
                 data: data.clone(),
                 raw: *raw,

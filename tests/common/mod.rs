@@ -218,11 +218,12 @@ fn reply_len_at(buf: &[u8], at: usize) -> Option<usize> {
         return None;
     }
     let end = line_end(buf, at)?;
-    let head = std::str::from_utf8(&buf[at + 1..end]).ok()?;
+    // Only length headers must be text; error and status lines may carry any bytes.
+    let head = || std::str::from_utf8(&buf[at + 1..end]).ok();
     match buf[at] {
         b'+' | b'-' | b':' | b'_' | b',' | b'#' | b'(' => Some(end + 2),
         b'$' | b'=' | b'!' => {
-            let n: i64 = head.parse().ok()?;
+            let n: i64 = head()?.parse().ok()?;
             if n < 0 {
                 return Some(end + 2);
             }
@@ -230,7 +231,7 @@ fn reply_len_at(buf: &[u8], at: usize) -> Option<usize> {
             (buf.len() >= stop).then_some(stop)
         }
         b'*' | b'~' | b'>' | b'%' | b'|' => {
-            let n: i64 = head.parse().ok()?;
+            let n: i64 = head()?.parse().ok()?;
             if n < 0 {
                 return Some(end + 2);
             }
@@ -280,7 +281,11 @@ pub fn elements(reply: &[u8]) -> Vec<Vec<u8>> {
 
 /// Printable form of reply bytes for assertion messages.
 pub fn show(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).replace("\r\n", "\\r\\n")
+    match std::str::from_utf8(b) {
+        Ok(s) => s.replace("\r\n", "\\r\\n"),
+        // Escaped, not lossy: replies differing only in invalid UTF-8 must not look equal.
+        Err(_) => b.escape_ascii().to_string(),
+    }
 }
 
 /// This server and redis-server side by side, one connection to each.
