@@ -80,18 +80,9 @@ fn quit(ctx: &mut Ctx, _args: &Args) -> CmdResult {
 }
 
 fn select(ctx: &mut Ctx, args: &Args) -> CmdResult {
-    // Redis reads the index as a C int: anything outside that range is "not an integer".
-    let idx = crate::util::parse_i64(args.get(1)).ok_or(CmdError::new(err::NOT_INT))?;
-    if i32::try_from(idx).is_err() {
-        return Err(CmdError::new(
-            "ERR value is out of range, value must between -2147483648 and 2147483647",
-        ));
-    }
-    if idx < 0 || idx as usize >= ctx.store().dbs.len() {
-        return Err(CmdError::new(err::DB_INDEX));
-    }
-    ctx.session.db = idx as usize;
-    ctx.session.info.db.store(idx as usize, Ordering::Relaxed);
+    let idx = super::keys::parse_db(ctx, args.get(1))?;
+    ctx.session.db = idx;
+    ctx.session.info.db.store(idx, Ordering::Relaxed);
     ctx.out.ok();
     Ok(())
 }

@@ -122,7 +122,7 @@ fn hashes(ctx: &Ctx, args: &Args, from: usize) -> Vec<KeyHash> {
 
 /// A database index argument as Redis's `getIntFromObjectOrReply` reads it, then checked
 /// against the number of databases.
-fn parse_db(ctx: &Ctx, arg: &[u8]) -> Result<usize, CmdError> {
+pub(crate) fn parse_db(ctx: &Ctx, arg: &[u8]) -> Result<usize, CmdError> {
     let n = crate::util::parse_i64(arg).ok_or(CmdError::new(err::NOT_INT))?;
     if i32::try_from(n).is_err() {
         return Err(CmdError::new(
