@@ -399,6 +399,22 @@ pub static PARAMS: &[Param] = &[
     },
 ];
 
+/// The `tracing` filter a Redis log level maps to.
+pub fn tracing_filter(loglevel: &str) -> &'static str {
+    match loglevel {
+        "debug" => "debug",
+        "verbose" => "info",
+        "warning" => "warn",
+        "nothing" => "off",
+        _ => "info",
+    }
+}
+
+/// Installed by the binary so `CONFIG SET loglevel` changes what is logged at once; the
+/// library alone (tests, embedders) has no logger of its own to change.
+pub static LOG_LEVEL_HOOK: std::sync::OnceLock<Box<dyn Fn(&str) + Send + Sync>> =
+    std::sync::OnceLock::new();
+
 pub fn param(name: &str) -> Option<&'static Param> {
     PARAMS.iter().find(|p| p.name.eq_ignore_ascii_case(name))
 }

@@ -98,19 +98,21 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     }
-    let level = match config.loglevel.as_str() {
-        "debug" => "debug",
-        "verbose" => "info",
-        "warning" => "warn",
-        _ => "info",
-    };
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level)),
-        )
-        .with_target(false)
+    use tracing_subscriber::prelude::*;
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new(rust_cache_server::config::tracing_filter(
+            &config.loglevel,
+        ))
+    });
+    let (filter, reload) = tracing_subscriber::reload::Layer::new(filter);
+    tracing_subscriber::registry()
+        .with(filter)
+        .with(tracing_subscriber::fmt::layer().with_target(false))
         .init();
+    let _ = rust_cache_server::config::LOG_LEVEL_HOOK.set(Box::new(move |level: &str| {
+        let level = rust_cache_server::config::tracing_filter(level);
+        let _ = reload.modify(|f| *f = tracing_subscriber::EnvFilter::new(level));
+    }));
     for w in warnings {
         tracing::warn!("config file: {}", w);
     }

@@ -214,3 +214,41 @@ fn redis_cli_connects_cleanly() {
     p.signal("TERM");
     assert_eq!(p.wait_exit(), Some(0));
 }
+
+/// `CONFIG SET loglevel` changes what the running binary logs: a protocol error is logged
+/// at debug level, so it shows only after the level is lowered.
+#[test]
+fn config_set_loglevel_takes_effect() {
+    let port = free_port();
+    let mut p = Proc::start(&["--port", &port.to_string(), "--loglevel", "warning"]);
+    // The startup line is logged at info level, hidden at warning: wait for the port.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while std::net::TcpStream::connect(addr(port)).is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "server never listened"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let mut c = Raw::connect(addr(port));
+    assert_eq!(c.cmd("PING"), b"+PONG\r\n");
+    let mut bad = Raw::connect(addr(port));
+    bad.send_raw(b"*1\r\n+quiet\r\n");
+    let _ = bad.read_until_close(Duration::from_secs(2));
+    assert_eq!(c.cmd("CONFIG SET loglevel debug"), b"+OK\r\n");
+    let mut bad = Raw::connect(addr(port));
+    bad.send_raw(b"*1\r\n+loud\r\n");
+    let _ = bad.read_until_close(Duration::from_secs(2));
+    p.wait_line("expected '$', got '+'");
+    assert!(
+        p.seen
+            .iter()
+            .filter(|l| l.contains("protocol error"))
+            .count()
+            == 1,
+        "only the error after CONFIG SET is logged: {:?}",
+        p.seen
+    );
+    p.signal("TERM");
+    assert_eq!(p.wait_exit(), Some(0));
+}

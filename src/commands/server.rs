@@ -208,6 +208,11 @@ fn config_set(ctx: &mut Ctx, args: &Args) -> CmdResult {
             set(&mut next, value).map_err(|why| failed(name, &why))?;
         }
     }
+    if next.loglevel != cfg.loglevel {
+        if let Some(hook) = crate::config::LOG_LEVEL_HOOK.get() {
+            hook(&next.loglevel);
+        }
+    }
     *cfg = next;
     ctx.shared
         .slowlog_threshold
