@@ -412,8 +412,10 @@ pub fn tracing_filter(loglevel: &str) -> &'static str {
 
 /// Installed by the binary so `CONFIG SET loglevel` changes what is logged at once; the
 /// library alone (tests, embedders) has no logger of its own to change.
-pub static LOG_LEVEL_HOOK: std::sync::OnceLock<Box<dyn Fn(&str) + Send + Sync>> =
-    std::sync::OnceLock::new();
+pub static LOG_LEVEL_HOOK: std::sync::OnceLock<LogLevelHook> = std::sync::OnceLock::new();
+
+/// Applies a Redis log level to the process's logger.
+pub type LogLevelHook = Box<dyn Fn(&str) + Send + Sync>;
 
 pub fn param(name: &str) -> Option<&'static Param> {
     PARAMS.iter().find(|p| p.name.eq_ignore_ascii_case(name))
