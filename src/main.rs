@@ -116,12 +116,7 @@ fn main() -> std::process::ExitCode {
     for w in warnings {
         tracing::warn!("config file: {}", w);
     }
-    let threads = rust_cache_server::server::worker_threads(&config);
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(threads)
-        .enable_all()
-        .build()
-    {
+    let rt = match rust_cache_server::server::runtime(&config) {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("cannot start runtime: {}", e);

@@ -145,18 +145,24 @@ mod tests {
 
     #[test]
     fn allocator_counts_allocations() {
-        let before = sample().used;
-        let big: Vec<u8> = vec![1; 8 << 20];
-        let during = sample();
+        // Other unit tests allocate and free on their own threads meanwhile, so one
+        // reading pair can be off; an allocation this large shows through in some try.
+        let mut seen = Vec::new();
+        let counted = (0..5).any(|_| {
+            let before = sample().used;
+            let big: Vec<u8> = vec![1; 64 << 20];
+            let during = sample();
+            assert!(during.peak >= during.used);
+            assert!(during.rss > 0);
+            drop(big);
+            seen.push((before, during.used));
+            during.used >= before + (64 << 20) - (1 << 20)
+        });
         assert!(
-            during.used >= before + (8 << 20) - 4096,
-            "{} {}",
-            before,
-            during.used
+            counted,
+            "used_memory never grew by the allocation: {:?}",
+            seen
         );
-        assert!(during.peak >= during.used);
-        assert!(during.rss > 0);
-        drop(big);
         assert!(allocator_name().starts_with("jemalloc-5."));
     }
 }

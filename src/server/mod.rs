@@ -103,7 +103,15 @@ async fn accept_loop(shared: Arc<Shared>, listener: TcpListener) {
             .stats
             .total_connections_received
             .fetch_add(1, Ordering::Relaxed);
-        let maxclients = shared.config.read().maxclients;
+        let (maxclients, keepalive) = {
+            let c = shared.config.read();
+            (c.maxclients, c.tcp_keepalive)
+        };
+        if keepalive > 0 {
+            // As Redis's tcp-keepalive: probe idle peers so dead ones are noticed.
+            let ka = socket2::TcpKeepalive::new().with_time(Duration::from_secs(keepalive));
+            let _ = socket2::SockRef::from(&stream).set_tcp_keepalive(&ka);
+        }
         if shared.clients.len() >= maxclients {
             shared
                 .stats
@@ -325,14 +333,26 @@ impl Drop for ServerHandle {
     }
 }
 
+/// The runtime a config asks for. With one thread, tokio's current-thread scheduler: the
+/// multi-thread one would add work-stealing queues and cross-thread wake-ups for nothing.
+pub fn runtime(config: &Config) -> std::io::Result<tokio::runtime::Runtime> {
+    let threads = worker_threads(config);
+    if threads == 1 {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(threads)
+            .enable_all()
+            .thread_name("rcs-worker")
+            .build()
+    }
+}
+
 /// Starts a server on a thread of its own (port 0 for an ephemeral port).
 pub fn spawn(config: Config) -> std::io::Result<ServerHandle> {
-    let threads = worker_threads(&config);
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(threads)
-        .enable_all()
-        .thread_name("rcs-worker")
-        .build()?;
+    let rt = runtime(&config)?;
     let listeners = rt.block_on(bind(&config))?;
     let addr = listeners[0].local_addr()?;
     let shared = Arc::new(Shared::new(config));
