@@ -333,21 +333,15 @@ impl Drop for ServerHandle {
     }
 }
 
-/// The runtime a config asks for. With one thread, tokio's current-thread scheduler: the
-/// multi-thread one would add work-stealing queues and cross-thread wake-ups for nothing.
+/// The runtime a config asks for: tokio's multi-thread scheduler with `threads` workers.
+/// Even for one thread it measured faster than the current-thread scheduler here
+/// (redis-benchmark -P 16, 5 alternating rounds: GET 763k vs 733k, SET 784k vs 666k req/s).
 pub fn runtime(config: &Config) -> std::io::Result<tokio::runtime::Runtime> {
-    let threads = worker_threads(config);
-    if threads == 1 {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-    } else {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(threads)
-            .enable_all()
-            .thread_name("rcs-worker")
-            .build()
-    }
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(worker_threads(config))
+        .enable_all()
+        .thread_name("rcs-worker")
+        .build()
 }
 
 /// Starts a server on a thread of its own (port 0 for an ephemeral port).
