@@ -23,6 +23,10 @@ summary() {
     done
     printf '  %-34s %-6s %4ss\n' "total" "$([[ $rc -eq 0 ]] && echo PASS || echo FAIL)" "$((SECONDS - START_ALL))"
     echo "========================================================="
+    # The closing line: totals over every test binary, for readers of the last line.
+    if [[ -n ${TEST_LOG:-} && -f $TEST_LOG ]]; then
+        totals
+    fi
     exit "$rc"
 }
 trap summary EXIT
@@ -114,5 +118,16 @@ step "install redis-server/redis-tools" install_redis
 step "stop system redis service" stop_system_redis
 step "cargo fmt --check" cargo fmt --all -- --check
 step "cargo clippy -D warnings" cargo clippy --all-targets -- -D warnings
-# --no-fail-fast: one failing test binary should not hide the others' results.
-step "cargo test" cargo test --no-fail-fast "$@"
+# --no-fail-fast: one failing test binary should not hide the others' results. The output
+# is also kept so the totals over every test binary can be printed as the closing line.
+TEST_LOG=$(mktemp "${TMPDIR:-/tmp}/rcs-test.XXXXXX")
+run_tests() {
+    cargo test --no-fail-fast "$@" 2>&1 | tee "$TEST_LOG"
+    return "${PIPESTATUS[0]}"
+}
+totals() {
+    awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+         END { printf "tests: %d passed, %d failed\n", p, f }' "$TEST_LOG"
+    rm -f "$TEST_LOG"
+}
+step "cargo test" run_tests "$@"
