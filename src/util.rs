@@ -19,13 +19,7 @@ pub fn parse_i64(s: &[u8]) -> Option<i64> {
     if digits.is_empty() || digits[0] == b'0' {
         return None;
     }
-    let mut v: u64 = 0;
-    for &c in digits {
-        if !c.is_ascii_digit() {
-            return None;
-        }
-        v = v.checked_mul(10)?.checked_add((c - b'0') as u64)?;
-    }
+    let v = parse_digits(digits)?;
     if neg {
         if v > (i64::MAX as u64) + 1 {
             return None;
@@ -37,6 +31,22 @@ pub fn parse_i64(s: &[u8]) -> Option<i64> {
         }
         Some(v as i64)
     }
+}
+
+/// The value of a non-empty run of ASCII digits, or None on any other byte or on u64
+/// overflow. Sign and leading-zero rules are the callers' (string2ll vs strtoul).
+pub fn parse_digits(digits: &[u8]) -> Option<u64> {
+    if digits.is_empty() {
+        return None;
+    }
+    let mut v: u64 = 0;
+    for &c in digits {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        v = v.checked_mul(10)?.checked_add((c - b'0') as u64)?;
+    }
+    Some(v)
 }
 
 /// Parses a double as Redis's `string2d`/`getDoubleFromObject`: the whole string must be a

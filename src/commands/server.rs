@@ -261,19 +261,8 @@ fn config_help(ctx: &mut Ctx, _args: &Args) -> CmdResult {
 // ---------------------------------------------------------------------------------------
 // INFO
 
-const DEFAULT_SECTIONS: &[&str] = &[
-    "server",
-    "clients",
-    "memory",
-    "persistence",
-    "stats",
-    "replication",
-    "cpu",
-    "modules",
-    "errorstats",
-    "cluster",
-    "keyspace",
-];
+/// Sections left out of a bare INFO (and `INFO default`), as in Redis.
+const NOT_DEFAULT: &[&str] = &["commandstats"];
 /// Every section, in the order INFO prints them.
 const ALL_SECTIONS: &[&str] = &[
     "server",
@@ -292,13 +281,14 @@ const ALL_SECTIONS: &[&str] = &[
 
 fn info(ctx: &mut Ctx, args: &Args) -> CmdResult {
     let mut wanted: Vec<&str> = Vec::new();
+    let defaults = ALL_SECTIONS.iter().filter(|s| !NOT_DEFAULT.contains(s));
     if args.len() == 1 {
-        wanted.extend_from_slice(DEFAULT_SECTIONS);
+        wanted.extend(defaults.clone());
     }
     for a in args.iter_from(1) {
         let a = a.to_ascii_lowercase();
         match a.as_slice() {
-            b"default" => wanted.extend_from_slice(DEFAULT_SECTIONS),
+            b"default" => wanted.extend(defaults.clone()),
             b"all" | b"everything" => wanted.extend_from_slice(ALL_SECTIONS),
             other => {
                 if let Some(s) = ALL_SECTIONS.iter().find(|s| s.as_bytes() == other) {
