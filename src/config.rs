@@ -38,6 +38,15 @@ pub struct Config {
     pub maxmemory_samples: u32,
     pub dir: String,
     pub dbfilename: String,
+    /// Compact-encoding thresholds (Redis 7.0 names; the `ziplist` spellings are aliases).
+    pub list_max_listpack_size: i64,
+    pub list_compress_depth: i64,
+    pub hash_max_listpack_entries: i64,
+    pub hash_max_listpack_value: i64,
+    pub set_max_intset_entries: i64,
+    pub zset_max_listpack_entries: i64,
+    pub zset_max_listpack_value: i64,
+    pub hll_sparse_max_bytes: i64,
     /// The absolute path of the config file the server was started with, if any (INFO
     /// config_file; not a CONFIG parameter).
     pub config_file: Option<String>,
@@ -68,6 +77,14 @@ impl Default for Config {
             maxmemory_samples: 5,
             dir: ".".into(),
             dbfilename: "dump.rdb".into(),
+            list_max_listpack_size: -2,
+            list_compress_depth: 0,
+            hash_max_listpack_entries: 512,
+            hash_max_listpack_value: 64,
+            set_max_intset_entries: 512,
+            zset_max_listpack_entries: 128,
+            zset_max_listpack_value: 64,
+            hll_sparse_max_bytes: 3000,
             config_file: None,
         }
     }
@@ -179,6 +196,7 @@ pub const POLICIES: &[&str] = &[
 const LOGLEVELS: &[&str] = &["debug", "verbose", "notice", "warning"];
 
 const INT_MAX: i64 = i32::MAX as i64;
+const INT_MIN: i64 = i32::MIN as i64;
 
 /// The parameter table, in the order CONFIG GET * lists them.
 pub static PARAMS: &[Param] = &[
@@ -375,6 +393,123 @@ pub static PARAMS: &[Param] = &[
                 return Err("dbfilename can't be a path, just a filename".into());
             }
             c.dbfilename = v.to_string();
+            Ok(())
+        }),
+        immutable: false,
+    },
+    Param {
+        name: "list-max-listpack-size",
+        get: |c| c.list_max_listpack_size.to_string(),
+        set: Some(|c, v| {
+            c.list_max_listpack_size = int_in(v, INT_MIN, INT_MAX)?;
+            Ok(())
+        }),
+        immutable: false,
+    },
+    Param {
+        name: "list-max-ziplist-size",
+        get: |c| c.list_max_listpack_size.to_string(),
+        set: Some(|c, v| {
+            c.list_max_listpack_size = int_in(v, INT_MIN, INT_MAX)?;
+            Ok(())
+        }),
+        immutable: false,
+    },
+    Param {
+        name: "list-compress-depth",
+        get: |c| c.list_compress_depth.to_string(),
+        set: Some(|c, v| {
+            c.list_compress_depth = int_in(v, 0, INT_MAX)?;
+            Ok(())
+        }),
+        immutable: false,
+    },
+    Param {
+        name: "hash-max-listpack-entries",
+        get: |c| c.hash_max_listpack_entries.to_string(),
+        set: Some(|c, v| {
+            c.hash_max_listpack_entries = int_in(v, 0, i64::MAX)?;
+            Ok(())
+        }),
+        immutable: false,
+    },
+    Param {
+        name: "hash-max-ziplist-entries",
+        get: |c| c.hash_max_listpack_entries.to_string(),
+        set: Some(|c, v| {
+            c.hash_max_listpack_entries = int_in(v, 0, i64::MAX)?;
+            Ok(())
+        }),
+        immutable: false,
+    },
+    Param {
+        name: "hash-max-listpack-value",
+        get: |c| c.hash_max_listpack_value.to_string(),
+        set: Some(|c, v| {
+            c.hash_max_listpack_value = int_in(v, 0, i64::MAX)?;
+            Ok(())
+        }),
+        immutable: false,
+    },
+    Param {
+        name: "hash-max-ziplist-value",
+        get: |c| c.hash_max_listpack_value.to_string(),
+        set: Some(|c, v| {
+            c.hash_max_listpack_value = int_in(v, 0, i64::MAX)?;
+            Ok(())
+        }),
+        immutable: false,
+    },
+    Param {
+        name: "set-max-intset-entries",
+        get: |c| c.set_max_intset_entries.to_string(),
+        set: Some(|c, v| {
+            c.set_max_intset_entries = int_in(v, 0, i64::MAX)?;
+            Ok(())
+        }),
+        immutable: false,
+    },
+    Param {
+        name: "zset-max-listpack-entries",
+        get: |c| c.zset_max_listpack_entries.to_string(),
+        set: Some(|c, v| {
+            c.zset_max_listpack_entries = int_in(v, 0, i64::MAX)?;
+            Ok(())
+        }),
+        immutable: false,
+    },
+    Param {
+        name: "zset-max-ziplist-entries",
+        get: |c| c.zset_max_listpack_entries.to_string(),
+        set: Some(|c, v| {
+            c.zset_max_listpack_entries = int_in(v, 0, i64::MAX)?;
+            Ok(())
+        }),
+        immutable: false,
+    },
+    Param {
+        name: "zset-max-listpack-value",
+        get: |c| c.zset_max_listpack_value.to_string(),
+        set: Some(|c, v| {
+            c.zset_max_listpack_value = int_in(v, 0, i64::MAX)?;
+            Ok(())
+        }),
+        immutable: false,
+    },
+    Param {
+        name: "zset-max-ziplist-value",
+        get: |c| c.zset_max_listpack_value.to_string(),
+        set: Some(|c, v| {
+            c.zset_max_listpack_value = int_in(v, 0, i64::MAX)?;
+            Ok(())
+        }),
+        immutable: false,
+    },
+    Param {
+        name: "hll-sparse-max-bytes",
+        get: |c| c.hll_sparse_max_bytes.to_string(),
+        set: Some(|c, v| {
+            c.hll_sparse_max_bytes = mem_in(v, 0, i64::MAX)?;
             Ok(())
         }),
         immutable: false,

@@ -82,6 +82,8 @@ pub struct SlowLog {
 /// State shared by every connection.
 pub struct Shared {
     pub store: Store,
+    /// Compact-encoding thresholds, mirrored from `config` for the write paths.
+    pub limits: crate::store::EncodingLimits,
     pub config: RwLock<Config>,
     pub commands: CommandTable,
     pub stats: Stats,
@@ -115,6 +117,7 @@ impl Shared {
             .collect();
         Shared {
             store: Store::new(config.databases, config.shards),
+            limits: crate::store::EncodingLimits::from_config(&config),
             slowlog_threshold: std::sync::atomic::AtomicI64::new(config.slowlog_log_slower_than),
             maxmemory: AtomicU64::new(config.maxmemory),
             port: std::sync::atomic::AtomicU16::new(config.port),

@@ -345,7 +345,7 @@ fn keys(ctx: &mut Ctx, args: &Args) -> CmdResult {
 
 /// A SCAN cursor as Redis reads it (`strtoul`, base 10): an optional sign, digits, nothing
 /// else; no leading space; the empty string is 0; a negative value wraps.
-fn parse_cursor(s: &[u8]) -> Option<u64> {
+pub(crate) fn parse_cursor(s: &[u8]) -> Option<u64> {
     if s.is_empty() {
         return Some(0);
     }
@@ -359,6 +359,41 @@ fn parse_cursor(s: &[u8]) -> Option<u64> {
     };
     let v = crate::util::parse_digits(digits)?;
     Some(if neg { v.wrapping_neg() } else { v })
+}
+
+/// The cursor and options of HSCAN/SSCAN/ZSCAN (`key cursor [MATCH p] [COUNT n]`), with
+/// SCAN's error texts. `pattern` is None for no pattern or `*`.
+pub struct CollectionScan<'a> {
+    pub cursor: u64,
+    pub pattern: Option<&'a [u8]>,
+    pub count: usize,
+}
+
+pub fn parse_collection_scan<'a>(args: &Args<'a>) -> Result<CollectionScan<'a>, CmdError> {
+    let cursor = parse_cursor(args.get(2)).ok_or(CmdError::new("ERR invalid cursor"))?;
+    let mut out = CollectionScan {
+        cursor,
+        pattern: None,
+        count: 10,
+    };
+    let mut i = 3;
+    while i < args.len() {
+        let more = i + 1 < args.len();
+        if args.is(i, "count") && more {
+            let n = args.int(i + 1)?;
+            if n < 1 {
+                return Err(CmdError::new(err::SYNTAX));
+            }
+            out.count = usize::try_from(n).unwrap_or(usize::MAX);
+        } else if args.is(i, "match") && more {
+            let p = args.get(i + 1);
+            out.pattern = (p != b"*").then_some(p);
+        } else {
+            return Err(CmdError::new(err::SYNTAX));
+        }
+        i += 2;
+    }
+    Ok(out)
 }
 
 fn scan(ctx: &mut Ctx, args: &Args) -> CmdResult {

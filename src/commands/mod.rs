@@ -7,12 +7,18 @@
 //! state, the client's [`Session`] and the reply buffer, never the server layer.
 
 pub mod bitmaps;
+pub mod blocking;
 pub mod clients;
 pub mod connection;
 pub mod context;
+pub mod hashes;
+pub mod hyperloglog;
 pub mod keys;
+pub mod lists;
 pub mod server;
+pub mod sets;
 pub mod strings;
+pub mod zsets;
 
 use std::borrow::Cow;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -354,6 +360,11 @@ impl CommandTable {
         keys::register(&mut t);
         connection::register(&mut t);
         server::register(&mut t);
+        lists::register(&mut t);
+        hashes::register(&mut t);
+        sets::register(&mut t);
+        zsets::register(&mut t);
+        hyperloglog::register(&mut t);
         t
     }
 

@@ -218,6 +218,7 @@ fn config_set(ctx: &mut Ctx, args: &Args) -> CmdResult {
         .slowlog_threshold
         .store(cfg.slowlog_log_slower_than, Ordering::Relaxed);
     ctx.shared.maxmemory.store(cfg.maxmemory, Ordering::Relaxed);
+    ctx.shared.limits.refresh(&cfg);
     drop(cfg);
     ctx.out.ok();
     Ok(())

@@ -8,8 +8,12 @@
 //! ascending (db, shard) order so two commands can never deadlock.
 
 pub mod expiry;
+pub mod hash;
+pub mod list;
 pub mod scan;
+pub mod set;
 pub mod value;
+pub mod zset;
 
 use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -104,6 +108,51 @@ impl SharedIntClock {
             Value::Int(i) if v.is_shared_int() => self.access.get(*i as usize),
             _ => None,
         }
+    }
+}
+
+/// The compact-encoding thresholds of the collection types, read on every write that may
+/// convert an encoding, so they are atomics refreshed from the config (CONFIG SET) rather
+/// than a config read per command.
+#[derive(Default)]
+pub struct EncodingLimits {
+    pub list_max_listpack_size: std::sync::atomic::AtomicI64,
+    pub hash_max_listpack_entries: std::sync::atomic::AtomicI64,
+    pub hash_max_listpack_value: std::sync::atomic::AtomicI64,
+    pub set_max_intset_entries: std::sync::atomic::AtomicI64,
+    pub zset_max_listpack_entries: std::sync::atomic::AtomicI64,
+    pub zset_max_listpack_value: std::sync::atomic::AtomicI64,
+    pub hll_sparse_max_bytes: std::sync::atomic::AtomicI64,
+}
+
+impl EncodingLimits {
+    pub fn from_config(c: &crate::config::Config) -> Self {
+        let l = EncodingLimits::default();
+        l.refresh(c);
+        l
+    }
+
+    /// Publishes the config's thresholds (at startup and after CONFIG SET).
+    pub fn refresh(&self, c: &crate::config::Config) {
+        let r = Ordering::Relaxed;
+        self.list_max_listpack_size
+            .store(c.list_max_listpack_size, r);
+        self.hash_max_listpack_entries
+            .store(c.hash_max_listpack_entries, r);
+        self.hash_max_listpack_value
+            .store(c.hash_max_listpack_value, r);
+        self.set_max_intset_entries
+            .store(c.set_max_intset_entries, r);
+        self.zset_max_listpack_entries
+            .store(c.zset_max_listpack_entries, r);
+        self.zset_max_listpack_value
+            .store(c.zset_max_listpack_value, r);
+        self.hll_sparse_max_bytes.store(c.hll_sparse_max_bytes, r);
+    }
+
+    #[inline]
+    pub fn get(a: &std::sync::atomic::AtomicI64) -> i64 {
+        a.load(Ordering::Relaxed)
     }
 }
 

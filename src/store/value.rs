@@ -10,6 +10,10 @@ pub const EMBSTR_LIMIT: usize = 44;
 /// Redis keeps one shared object for each of the integers 0..9999 (OBJ_SHARED_INTEGERS).
 pub const SHARED_INTEGERS: i64 = 10_000;
 
+/// `Value` is part of every entry: keep it at 32 bytes (collections hold their data
+/// behind one pointer or an inline compact form of at most 24 bytes).
+const _: () = assert!(std::mem::size_of::<Value>() <= 32);
+
 pub enum Value {
     /// A string holding a canonical i64 (`int` encoding). In the shared-integer range it
     /// stands for Redis's shared object (OBJECT REFCOUNT 2147483647).
@@ -19,7 +23,14 @@ pub enum Value {
     OwnInt(i64),
     /// Any other string. `raw` is set once the string was modified in place (APPEND,
     /// SETRANGE, SETBIT) or created longer than the embstr limit.
-    Str { data: Vec<u8>, raw: bool },
+    Str {
+        data: Vec<u8>,
+        raw: bool,
+    },
+    List(super::list::List),
+    Hash(super::hash::Hash),
+    Set(super::set::Set),
+    ZSet(super::zset::ZSet),
 }
 
 impl Value {
@@ -41,7 +52,7 @@ impl Value {
     pub fn as_int(&self) -> Option<i64> {
         match self {
             Value::Int(i) | Value::OwnInt(i) => Some(*i),
-            Value::Str { .. } => None,
+            _ => None,
         }
     }
 
@@ -54,6 +65,10 @@ impl Value {
     pub fn type_name(&self) -> &'static str {
         match self {
             Value::Int(_) | Value::OwnInt(_) | Value::Str { .. } => "string",
+            Value::List(_) => "list",
+            Value::Hash(_) => "hash",
+            Value::Set(_) => "set",
+            Value::ZSet(_) => "zset",
         }
     }
 
@@ -63,6 +78,10 @@ impl Value {
             Value::Int(_) | Value::OwnInt(_) => "int",
             Value::Str { raw: false, .. } => "embstr",
             Value::Str { raw: true, .. } => "raw",
+            Value::List(v) => v.encoding(),
+            Value::Hash(v) => v.encoding(),
+            Value::Set(v) => v.encoding(),
+            Value::ZSet(v) => v.encoding(),
         }
     }
 
@@ -77,6 +96,7 @@ impl Value {
                 itoa::Buffer::new().format(*i).as_bytes().to_vec(),
             )),
             Value::Str { data, .. } => Some(std::borrow::Cow::Borrowed(data)),
+            _ => None,
         }
     }
 
@@ -94,7 +114,7 @@ impl Value {
                 *raw = true;
                 Some(data)
             }
-            Value::Int(_) | Value::OwnInt(_) => None,
+            _ => None,
         }
     }
 
@@ -103,6 +123,7 @@ impl Value {
         match self {
             Value::Int(i) | Value::OwnInt(i) => Some(itoa::Buffer::new().format(*i).len()),
             Value::Str { data, .. } => Some(data.len()),
+            _ => None,
         }
     }
 
@@ -116,6 +137,10 @@ impl Value {
                 data: data.clone(),
                 raw: *raw,
             },
+            Value::List(v) => Value::List(v.duplicate()),
+            Value::Hash(v) => Value::Hash(v.duplicate()),
+            Value::Set(v) => Value::Set(v.duplicate()),
+            Value::ZSet(v) => Value::ZSet(v.duplicate()),
         }
     }
 }

@@ -1,0 +1,5 @@
+//! Set commands (SADD, SINTER, SPOP, SSCAN, ...).
+
+use super::CommandTable;
+
+pub fn register(_t: &mut CommandTable) {}

@@ -1,0 +1,30 @@
+//! Sorted set values: a compact packed form up to zset-max-listpack-entries/-value (`listpack`), a skiplist-like ordered index past them (`skiplist`).
+//!
+//! Placeholder shape: the family's implementation replaces the internals. It must keep
+//! the type at most 24 bytes so [`super::Value`] stays 32.
+
+pub struct ZSet {
+    items: Box<Vec<Box<[u8]>>>,
+}
+
+impl ZSet {
+    /// The name OBJECT ENCODING reports.
+    pub fn encoding(&self) -> &'static str {
+        "listpack"
+    }
+
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// A deep copy (COPY).
+    pub fn duplicate(&self) -> ZSet {
+        ZSet {
+            items: self.items.clone(),
+        }
+    }
+}
