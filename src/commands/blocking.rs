@@ -166,10 +166,13 @@ impl Waiter {
     }
 }
 
+/// A key of a database: what clients block on.
+pub type DbKey = (usize, Vec<u8>);
+
 /// Every blocked client, by the keys it waits on, oldest first.
 #[derive(Default)]
 pub struct Registry {
-    by_key: Mutex<HashMap<(usize, Vec<u8>), VecDeque<Arc<Waiter>>>>,
+    by_key: Mutex<HashMap<DbKey, VecDeque<Arc<Waiter>>>>,
     blocked: AtomicUsize,
 }
 
@@ -329,7 +332,7 @@ fn holds(shared: &Shared, db: usize, key: &[u8], wants: &str) -> bool {
 
 /// Re-runs a waiter's command on its behalf. None if it still found nothing to take;
 /// otherwise its reply and the keys it wrote.
-fn run_for(shared: &Shared, w: &Waiter) -> Option<(Vec<u8>, Vec<(usize, Vec<u8>)>)> {
+fn run_for(shared: &Shared, w: &Waiter) -> Option<(Vec<u8>, Vec<DbKey>)> {
     let req = Request::from_owned(w.args.clone());
     let args = Args::new(&[], &req);
     let spec = shared.commands.resolve(&args).ok()?;
