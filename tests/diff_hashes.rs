@@ -549,6 +549,7 @@ fn hrandfield_semantics() {
         HRANDFIELD nokey 1 WITHVALUE
         HRANDFIELD nokey 1 WITHVALUES x
         HRANDFIELD nokey -9223372036854775808
+        HRANDFIELD nokey -9223372036854775807
         HRANDFIELD nokey 9223372036854775807 WITHVALUES
         HRANDFIELD nokey -9223372036854775807 WITHVALUES
         HRANDFIELD nokey 4611686018427387903 WITHVALUES
@@ -586,6 +587,10 @@ fn hrandfield_semantics() {
     let r = p.a.cmd("HRANDFIELD two -200");
     let seen: HashSet<_> = random_items(&r, false, false).into_iter().collect();
     assert_eq!(seen.len(), 2);
+
+    // Redis would try to build this reply until memory runs out; we refuse it.
+    let r = p.a.cmd("HRANDFIELD two -9223372036854775807");
+    assert_eq!(show(&r), "-ERR value is out of range\\r\\n");
 
     p.a.cmd("HELLO 3");
     p.b.cmd("HELLO 3");

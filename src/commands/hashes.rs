@@ -450,9 +450,6 @@ fn hrandfield(ctx: &mut Ctx, args: &Args) -> CmdResult {
         return Err(CmdError::new("ERR value is out of range"));
     }
     let (count, distinct) = (l.unsigned_abs(), l >= 0);
-    if !distinct && count > MAX_RANDOM_REPLY {
-        return Err(CmdError::new("ERR value is out of range"));
-    }
     read(
         ctx,
         args.get(1),
@@ -461,6 +458,8 @@ fn hrandfield(ctx: &mut Ctx, args: &Args) -> CmdResult {
             let mut rng = rand::rng();
             if count == 0 || hash.is_empty() {
                 c.out.array(0);
+            } else if !distinct && count > MAX_RANDOM_REPLY {
+                return Err(CmdError::new("ERR value is out of range"));
             } else if !distinct || count == 1 {
                 random_reply_header(c, count as usize, withvalues);
                 for _ in 0..count {
