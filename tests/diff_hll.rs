@@ -445,3 +445,74 @@ fn random_corruptions() {
         p.check("DEL m");
     }
 }
+
+/// Hand-made hostile representations: runs past the last register (the overflow of
+/// CVE-2025-32023), a two-byte XZERO cut short by the end of the string, a lone VAL too
+/// many, and an empty register area.
+#[test]
+fn hostile_sparse_layouts() {
+    let mut p = Pair::new();
+    let hdr = b"HYLL\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x80".to_vec();
+    let with = |ops: &[u8]| {
+        let mut v = hdr.clone();
+        v.extend_from_slice(ops);
+        v
+    };
+    // Many full XZERO runs: far more than 16384 registers.
+    let mut many = Vec::new();
+    for _ in 0..140_000 {
+        many.extend_from_slice(b"\x7f\xff");
+    }
+    let cases: Vec<Vec<u8>> = vec![
+        with(&many),
+        // XZERO 16383 then an XZERO head whose second byte is the end of the string.
+        with(b"\x7f\xfe\x40"),
+        with(b"\x40"),
+        with(b"\x7f\xff\x80"),
+        with(b"\x7f\xfe\x80\x80"),
+        with(b"\x7f\xfe\x83"),
+        with(b"\x80\x7f\xfe"),
+        with(b""),
+        with(b"\x00\x7f\xbe"),
+        with(b"\x3f\x7f\xbe\x00"),
+        with(b"\xff\xff\xff\xff\x7f\xef"),
+    ];
+    for (i, v) in cases.iter().enumerate() {
+        let key = format!("h{i}");
+        check_args(&mut p, &[b"SET", key.as_bytes(), v]);
+        for cmd in [
+            format!("PFCOUNT {key}"),
+            format!("PFCOUNT {key} {key}"),
+            format!("PFDEBUG DECODE {key}"),
+            format!("PFMERGE m{i} {key}"),
+            format!("EXISTS m{i}"),
+        ] {
+            p.check(&cmd);
+        }
+        // Elements landing on many registers, including the last ones.
+        add_range(&mut p, &key, "q", 0..300, 25);
+        p.check(&format!("GET {key}"));
+        p.check(&format!("PFCOUNT {key}"));
+        p.check(&format!("PFDEBUG TODENSE {key}"));
+        p.check(&format!("GET {key}"));
+    }
+}
+
+/// PFSELFTEST runs ten million additions: slow in a debug build, so our side is asked
+/// through a client with a generous timeout instead of the harness's 10 s.
+#[test]
+fn pfselftest_passes() {
+    let p = Pair::new();
+    let mut ours = common::client(p.ours.addr());
+    ours.set_read_timeout(Some(std::time::Duration::from_secs(300)))
+        .expect("timeout");
+    let r: String = redis::cmd("PFSELFTEST")
+        .query(&mut ours)
+        .expect("PFSELFTEST");
+    assert_eq!(r, "OK");
+    let mut theirs = common::client(p.redis.addr());
+    let r: String = redis::cmd("PFSELFTEST")
+        .query(&mut theirs)
+        .expect("PFSELFTEST");
+    assert_eq!(r, "OK");
+}

@@ -250,7 +250,7 @@ pub mod hll {
     /// Err if they do not cover exactly the 16384 registers. A run that would go past the
     /// last register stops the walk before it is visited, as in the oracle (Redis 7.0.15
     /// with the CVE-2025-32023 fix), which checks every opcode, not only VAL.
-    fn walk(s: &[u8], mut f: impl FnMut(usize, usize, u8)) -> Result<(), ()> {
+    fn walk(s: &[u8], mut f: impl FnMut(usize, usize, u8)) -> Result<(), Corrupt> {
         let mut idx = 0usize;
         let mut p = HDR_SIZE;
         while p < s.len() {
@@ -264,7 +264,7 @@ pub mod hll {
             };
             let runlen = runlen as usize;
             if idx + runlen > REGISTERS {
-                return Err(());
+                return Err(Corrupt);
             }
             f(idx, runlen, val);
             idx += runlen;
@@ -273,13 +273,13 @@ pub mod hll {
         if idx == REGISTERS {
             Ok(())
         } else {
-            Err(())
+            Err(Corrupt)
         }
     }
 
     /// `hllSparseToDense`: converts in place; Err (and `s` untouched) if the sparse
     /// opcodes do not describe exactly 16384 registers. A dense HLL is left as is.
-    pub fn sparse_to_dense(s: &mut Vec<u8>) -> Result<(), ()> {
+    pub fn sparse_to_dense(s: &mut Vec<u8>) -> Result<(), Corrupt> {
         if s[4] == DENSE {
             return Ok(());
         }
@@ -297,6 +297,10 @@ pub mod hll {
         *s = dense;
         Ok(())
     }
+
+    /// A sparse representation whose opcodes do not describe exactly 16384 registers.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub struct Corrupt;
 
     /// Outcome of setting one register, as Redis's 1 / 0 / -1.
     #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -332,7 +336,7 @@ pub mod hll {
                 span = xzero_len(s, p);
                 oplen = 2;
             }
-            if index <= first + span - 1 {
+            if index < first + span {
                 break;
             }
             prev = Some(p);
@@ -490,7 +494,7 @@ pub mod hll {
 
     /// Histogram of a sparse representation; Err if it does not cover exactly 16384
     /// registers (the histogram is then meaningless).
-    fn sparse_histogram(s: &[u8], h: &mut [u32; 64]) -> Result<(), ()> {
+    fn sparse_histogram(s: &[u8], h: &mut [u32; 64]) -> Result<(), Corrupt> {
         walk(s, |_, runlen, val| h[val as usize] += runlen as u32)
     }
 
@@ -543,10 +547,8 @@ pub mod hll {
         let x = ALPHA_INF * m * m / z;
         // llroundl: round half away from zero; out of range gives LLONG_MIN on x86-64.
         let r = x.round();
-        let ll = if r.is_finite()
-            && r >= -9.223_372_036_854_775_808e18
-            && r < 9.223_372_036_854_775_808e18
-        {
+        let lim = (1u64 << 63) as f64;
+        let ll = if (-lim..lim).contains(&r) {
             r as i64
         } else {
             i64::MIN
@@ -560,7 +562,7 @@ pub mod hll {
     }
 
     /// `hllCount` of a validated HLL; Err for a corrupt sparse representation.
-    pub fn count(s: &[u8]) -> Result<u64, ()> {
+    pub fn count(s: &[u8]) -> Result<u64, Corrupt> {
         let mut h = [0u32; 64];
         if s[4] == DENSE {
             dense_histogram(&s[HDR_SIZE..], &mut h);
@@ -580,7 +582,7 @@ pub mod hll {
     }
 
     /// `hllMerge`: max[i] = MAX(max[i], register i); Err for a corrupt sparse HLL.
-    pub fn merge(max: &mut [u8; REGISTERS], s: &[u8]) -> Result<(), ()> {
+    pub fn merge(max: &mut [u8; REGISTERS], s: &[u8]) -> Result<(), Corrupt> {
         if s[4] == DENSE {
             let r = &s[HDR_SIZE..];
             for (i, m) in max.iter_mut().enumerate() {
@@ -845,10 +847,10 @@ fn pfselftest(ctx: &mut Ctx, _args: &Args) -> CmdResult {
     let mut bytes = vec![0u8; hll::REGISTERS];
     // Test 1: registers keep their values and do not disturb their neighbours.
     for _ in 0..1000 {
+        rng.fill(&mut bytes[..]);
         for (i, b) in bytes.iter_mut().enumerate() {
-            let r = rng.random::<u8>() & hll::REGISTER_MAX;
-            *b = r;
-            hll::dense_set(&mut regs, i, r);
+            *b &= hll::REGISTER_MAX;
+            hll::dense_set(&mut regs, i, *b);
         }
         for (i, &b) in bytes.iter().enumerate() {
             let v = hll::dense_get(&regs, i);
@@ -866,9 +868,14 @@ fn pfselftest(ctx: &mut Ctx, _args: &Args) -> CmdResult {
     let mut checkpoint: u64 = 1;
     let seed: u64 = rng.random();
     for j in 1..=10_000_000u64 {
-        let ele = (j ^ seed).to_ne_bytes();
-        hll::add(&mut dense, &ele, max_bytes);
-        hll::add(&mut sparse, &ele, max_bytes);
+        // Both copies get the element; hashing it once gives both the same register.
+        let (index, count) = hll::pat_len(&(j ^ seed).to_ne_bytes());
+        hll::dense_raise(&mut dense[hll::HDR_SIZE..], index, count);
+        if sparse[4] == hll::DENSE {
+            hll::dense_raise(&mut sparse[hll::HDR_SIZE..], index, count);
+        } else {
+            hll::sparse_set(&mut sparse, index, count, max_bytes);
+        }
         if j != checkpoint {
             continue;
         }
