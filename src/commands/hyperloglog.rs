@@ -6,7 +6,9 @@
 //! including the cached cardinality in the header and the in-place sparse opcode edits.
 //! Clients can write any bytes into an HLL key, so every access to the representation is
 //! bounds-checked: where Redis would read the sds NUL terminator past the end we read 0,
-//! and run lengths are summed in 64 bits so a hostile run of opcodes cannot wrap around.
+//! and every sparse run is checked against the register count before it is used, as in
+//! the oracle (Debian's 7.0.15, which carries the CVE-2025-32023 fix: a run past the last
+//! register makes the HLL corrupt, not only a VAL run as in upstream 7.0).
 
 use super::{cmd, err, Args, CmdError, CmdResult, CommandTable, Ctx};
 use crate::store::{EncodingLimits, Entry, Value};
