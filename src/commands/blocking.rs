@@ -7,9 +7,17 @@
 //! key is served by re-running its own handler, in the writer's context, before any other
 //! command can touch the key, so an element is never lost or delivered twice.
 
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
-use super::{Args, CmdError, CmdResult, Ctx};
+use hashbrown::HashMap;
+use parking_lot::Mutex;
+
+use super::clients::ClientInfo;
+use super::{flags, Args, CmdError, CmdResult, Ctx, Session, Shared};
+use crate::protocol::{ReplyBuf, Request};
 
 /// What a blocked client receives when its timeout passes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -65,6 +73,301 @@ pub fn block(
     timeout: Option<Duration>,
     on_timeout: TimeoutReply,
 ) -> CmdResult {
-    let _ = (ctx, args, keys, timeout, on_timeout);
-    Err(CmdError::new("ERR blocking is not built yet"))
+    if ctx.session.serving {
+        ctx.session.not_served = true;
+        return Ok(());
+    }
+    if ctx.session.no_block {
+        timeout_reply(ctx.out, on_timeout);
+        return Ok(());
+    }
+    let spec = ctx.shared.commands.resolve(args)?;
+    // The type a waiter can be served from: a key of another type leaves it waiting.
+    let wants = if spec.categories.contains(&"sortedset") {
+        "zset"
+    } else {
+        "list"
+    };
+    let mut unique: Vec<Vec<u8>> = Vec::with_capacity(keys.len());
+    for k in keys {
+        if !unique.contains(&k) {
+            unique.push(k);
+        }
+    }
+    let db = ctx.db();
+    let w = Arc::new(Waiter {
+        db,
+        resp: ctx.session.resp,
+        args: args.to_vec(),
+        keys: unique,
+        wants,
+        timeout,
+        on_timeout,
+        info: ctx.session.info.clone(),
+        state: Mutex::new(WaitState::Waiting),
+        notify: tokio::sync::Notify::new(),
+    });
+    ctx.shared.blocking.add(&w);
+    // A write may have filled a key between the handler's attempt and the registration
+    // above: checking our own keys once more now means no wake-up can be missed.
+    for k in &w.keys {
+        ctx.session.ready.push((db, k.clone()));
+    }
+    ctx.session.blocked = Some(w);
+    Ok(())
+}
+
+/// Writes the reply a blocked client gets when its timeout passes.
+pub fn timeout_reply(out: &mut ReplyBuf, kind: TimeoutReply) {
+    match kind {
+        TimeoutReply::NullArray => out.null_array(),
+        TimeoutReply::NullBulk => out.null(),
+    }
+}
+
+enum WaitState {
+    Waiting,
+    /// The reply bytes of the served command, for the client's connection to send.
+    Served(Vec<u8>),
+    Cancelled,
+}
+
+/// One blocked client: its command, kept to be re-run when one of its keys is ready.
+pub struct Waiter {
+    db: usize,
+    resp: u8,
+    args: Vec<Vec<u8>>,
+    keys: Vec<Vec<u8>>,
+    wants: &'static str,
+    pub timeout: Option<Duration>,
+    pub on_timeout: TimeoutReply,
+    info: Arc<ClientInfo>,
+    state: Mutex<WaitState>,
+    /// Signalled once the waiter has been served.
+    pub notify: tokio::sync::Notify,
+}
+
+impl Waiter {
+    /// The reply of the command that served this waiter, if it was served.
+    pub fn take_reply(&self) -> Option<Vec<u8>> {
+        match &mut *self.state.lock() {
+            WaitState::Served(r) => Some(std::mem::take(r)),
+            _ => None,
+        }
+    }
+
+    /// Still waiting: neither served nor cancelled.
+    pub fn is_waiting(&self) -> bool {
+        matches!(*self.state.lock(), WaitState::Waiting)
+    }
+
+    pub fn client_id(&self) -> u64 {
+        self.info.id
+    }
+}
+
+/// A key of a database: what clients block on.
+pub type DbKey = (usize, Vec<u8>);
+
+/// Every blocked client, by the keys it waits on, oldest first.
+#[derive(Default)]
+pub struct Registry {
+    by_key: Mutex<HashMap<DbKey, VecDeque<Arc<Waiter>>>>,
+    blocked: AtomicUsize,
+}
+
+impl Registry {
+    /// Number of blocked clients (INFO blocked_clients).
+    pub fn blocked_clients(&self) -> usize {
+        self.blocked.load(Ordering::Relaxed)
+    }
+
+    /// True when nobody is blocked: the check every write pays.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.blocked.load(Ordering::Relaxed) == 0
+    }
+
+    fn add(&self, w: &Arc<Waiter>) {
+        let mut map = self.by_key.lock();
+        for k in &w.keys {
+            map.entry((w.db, k.clone()))
+                .or_default()
+                .push_back(w.clone());
+        }
+        self.blocked.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn remove(&self, w: &Arc<Waiter>) {
+        let mut map = self.by_key.lock();
+        for k in &w.keys {
+            let key = (w.db, k.clone());
+            if let Some(q) = map.get_mut(&key) {
+                q.retain(|x| !Arc::ptr_eq(x, w));
+                if q.is_empty() {
+                    map.remove(&key);
+                }
+            }
+        }
+        self.blocked.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    fn waiters(&self, db: usize, key: &[u8]) -> Vec<Arc<Waiter>> {
+        self.by_key
+            .lock()
+            .get(&(db, key.to_vec()))
+            .map(|q| q.iter().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// Every (db, key) somebody waits on.
+    pub fn all_keys(&self) -> Vec<(usize, Vec<u8>)> {
+        self.by_key.lock().keys().cloned().collect()
+    }
+
+    /// The waiter of a client, if it is blocked (CLIENT UNBLOCK).
+    pub fn find_client(&self, id: u64) -> Option<Arc<Waiter>> {
+        self.by_key
+            .lock()
+            .values()
+            .flat_map(|q| q.iter())
+            .find(|w| w.info.id == id)
+            .cloned()
+    }
+
+    /// CLIENT UNBLOCK: ends the wait with the timeout reply, or with an UNBLOCKED error.
+    /// False if the client was no longer waiting.
+    pub fn unblock(&self, w: &Arc<Waiter>, error: bool) -> bool {
+        let mut st = w.state.lock();
+        if !matches!(*st, WaitState::Waiting) {
+            return false;
+        }
+        let mut out = ReplyBuf::new();
+        out.resp3 = w.resp == 3;
+        if error {
+            out.error("UNBLOCKED client unblocked via CLIENT UNBLOCK");
+        } else {
+            timeout_reply(&mut out, w.on_timeout);
+        }
+        *st = WaitState::Served(out.buf);
+        drop(st);
+        self.remove(w);
+        w.notify.notify_one();
+        true
+    }
+
+    /// Stops waiting (timeout, disconnect, kill). Returns false if the waiter was served
+    /// first: its reply must then be delivered, or an element would be lost.
+    pub fn cancel(&self, w: &Arc<Waiter>) -> bool {
+        let mut st = w.state.lock();
+        if !matches!(*st, WaitState::Waiting) {
+            return false;
+        }
+        *st = WaitState::Cancelled;
+        drop(st);
+        self.remove(w);
+        true
+    }
+}
+
+/// Keys a finished write command may have made ready for a blocked client: its key
+/// arguments, or every waited key for commands that move keys between databases.
+pub fn note_written(ctx: &mut Ctx, spec: &super::CommandSpec, args: &Args) {
+    if matches!(spec.name, "move" | "copy" | "swapdb") {
+        let all = ctx.shared.blocking.all_keys();
+        ctx.session.ready.extend(all);
+        return;
+    }
+    let db = ctx.db();
+    for i in spec.key_positions(args.len()) {
+        ctx.session.ready.push((db, args.get(i).to_vec()));
+    }
+}
+
+/// Serves blocked clients from the ready keys, oldest waiter first, following the chain
+/// when serving one writes another key (BLMOVE).
+pub fn serve_ready(shared: &Shared, ready: Vec<(usize, Vec<u8>)>) {
+    let mut queue: VecDeque<(usize, Vec<u8>)> = ready.into();
+    // Each pass serves at least one waiter or drops a key, and serving removes a waiter,
+    // so this ends; the bound only guards against a bug turning into a hung server.
+    let mut budget = 1_000_000usize;
+    while let Some((db, key)) = queue.pop_front() {
+        if shared.blocking.is_empty() {
+            return;
+        }
+        for w in shared.blocking.waiters(db, &key) {
+            budget = budget.saturating_sub(1);
+            if budget == 0 {
+                return;
+            }
+            if !holds(shared, db, &key, w.wants) {
+                continue;
+            }
+            let mut st = w.state.lock();
+            if !matches!(*st, WaitState::Waiting) {
+                continue;
+            }
+            let Some((reply, written)) = run_for(shared, &w) else {
+                continue;
+            };
+            *st = WaitState::Served(reply);
+            drop(st);
+            shared.blocking.remove(&w);
+            w.notify.notify_one();
+            queue.extend(written);
+        }
+    }
+}
+
+/// Whether `key` holds a live value of type `wants`.
+fn holds(shared: &Shared, db: usize, key: &[u8], wants: &str) -> bool {
+    let store = &shared.store;
+    let h = store.hash(key);
+    let mut shard = store.lock(db, h);
+    let now = crate::util::now_ms();
+    shard
+        .get_mut(h, key, now)
+        .is_some_and(|e| e.value.type_name() == wants)
+}
+
+/// Re-runs a waiter's command on its behalf. None if it still found nothing to take;
+/// otherwise its reply and the keys it wrote.
+fn run_for(shared: &Shared, w: &Waiter) -> Option<(Vec<u8>, Vec<DbKey>)> {
+    let req = Request::from_owned(w.args.clone());
+    let args = Args::new(&[], &req);
+    let spec = shared.commands.resolve(&args).ok()?;
+    let mut session = Session::new(w.info.clone(), true);
+    session.db = w.db;
+    session.resp = w.resp;
+    session.serving = true;
+    let mut out = ReplyBuf::new();
+    out.resp3 = w.resp == 3;
+    let result = {
+        let mut ctx = Ctx::new(shared, &mut session, &mut out);
+        ctx.begin_command();
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            (spec.handler)(&mut ctx, &args)
+        }))
+    };
+    if session.not_served {
+        return None;
+    }
+    match result {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => {
+            shared.count_error(&e.0);
+            out.error_bytes(e.bytes());
+        }
+        Err(_) => {
+            tracing::error!(client = w.info.id, "blocked command panicked while served");
+            out.error("ERR internal error: the command failed unexpectedly");
+        }
+    }
+    let mut written = std::mem::take(&mut session.ready);
+    if spec.has(flags::WRITE) {
+        for i in spec.key_positions(args.len()) {
+            written.push((w.db, args.get(i).to_vec()));
+        }
+    }
+    Some((out.buf, written))
 }

@@ -199,6 +199,7 @@ pub fn register(t: &mut CommandTable) {
             cmd("client|setinfo", 4, F, CAT, (0, 0, 0), client_setinfo),
             cmd("client|list", -2, ADMIN, CAT, (0, 0, 0), client_list),
             cmd("client|kill", -3, ADMIN, CAT, (0, 0, 0), client_kill),
+            cmd("client|unblock", -3, ADMIN, CAT, (0, 0, 0), client_unblock),
             cmd(
                 "client|help",
                 2,
@@ -328,6 +329,40 @@ fn client_list(ctx: &mut Ctx, args: &Args) -> CmdResult {
         }
     }
     ctx.out.verbatim(text.as_bytes());
+    Ok(())
+}
+
+/// CLIENT UNBLOCK id [TIMEOUT|ERROR]: ends a client's blocking command as if it timed
+/// out, or with an UNBLOCKED error.
+fn client_unblock(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    if args.len() > 4 {
+        return Err(CmdError::from_bytes(
+            format!(
+                "ERR unknown subcommand or wrong number of arguments for '{}'. Try CLIENT HELP.",
+                String::from_utf8_lossy(super::c_arg(args.get(1), 128))
+            )
+            .into_bytes(),
+        ));
+    }
+    let id = args.int(2)?;
+    let error = if args.len() == 4 {
+        if args.is(3, "timeout") {
+            false
+        } else if args.is(3, "error") {
+            true
+        } else {
+            return Err(CmdError::new(
+                "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR",
+            ));
+        }
+    } else {
+        false
+    };
+    let done = u64::try_from(id)
+        .ok()
+        .and_then(|id| ctx.shared.blocking.find_client(id))
+        .is_some_and(|w| ctx.shared.blocking.unblock(&w, error));
+    ctx.out.int(done as i64);
     Ok(())
 }
 

@@ -84,6 +84,8 @@ pub struct Shared {
     pub store: Store,
     /// Compact-encoding thresholds, mirrored from `config` for the write paths.
     pub limits: crate::store::EncodingLimits,
+    /// Clients blocked on keys (BLPOP, BZPOPMIN, ...).
+    pub blocking: super::blocking::Registry,
     pub config: RwLock<Config>,
     pub commands: CommandTable,
     pub stats: Stats,
@@ -118,6 +120,7 @@ impl Shared {
         Shared {
             store: Store::new(config.databases, config.shards),
             limits: crate::store::EncodingLimits::from_config(&config),
+            blocking: Default::default(),
             slowlog_threshold: std::sync::atomic::AtomicI64::new(config.slowlog_log_slower_than),
             maxmemory: AtomicU64::new(config.maxmemory),
             port: std::sync::atomic::AtomicU16::new(config.port),
@@ -244,6 +247,16 @@ pub struct Session {
     pub sleep_after_reply: Option<std::time::Duration>,
     /// The client's entry in the registry (name, addresses, kill switch).
     pub info: Arc<ClientInfo>,
+    /// Set by a blocking command that found nothing: the connection parks until served.
+    pub blocked: Option<Arc<super::blocking::Waiter>>,
+    /// The command is being re-run to serve this (blocked) client; `block` then only
+    /// records in `not_served` that there was still nothing to take.
+    pub serving: bool,
+    pub not_served: bool,
+    /// Blocking commands answer at once instead of blocking (inside MULTI or a script).
+    pub no_block: bool,
+    /// Keys written by the current command that blocked clients may be waiting on.
+    pub ready: Vec<(usize, Vec<u8>)>,
 }
 
 impl Session {
@@ -255,6 +268,11 @@ impl Session {
             close_after_reply: false,
             sleep_after_reply: None,
             info,
+            blocked: None,
+            serving: false,
+            not_served: false,
+            no_block: false,
+            ready: Vec::new(),
         }
     }
 }

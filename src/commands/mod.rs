@@ -529,6 +529,15 @@ pub fn execute(ctx: &mut Ctx, args: &Args) {
     if !spec.has(flags::SKIP_SLOWLOG) {
         ctx.shared.slowlog_record(ctx.session, args, usec);
     }
+    if !ctx.shared.blocking.is_empty() {
+        if spec.has(flags::WRITE) {
+            blocking::note_written(ctx, spec, args);
+        }
+        if !ctx.session.ready.is_empty() {
+            let ready = std::mem::take(&mut ctx.session.ready);
+            blocking::serve_ready(ctx.shared, ready);
+        }
+    }
 }
 
 /// Writes a reply of a Redis-style "ERR" for an unexpected option.

@@ -373,7 +373,12 @@ fn write_section(ctx: &Ctx, section: &str, o: &mut String) {
             field!(o, "maxclients", "{}", shared.config.read().maxclients);
             field!(o, "client_recent_max_input_buffer", "{}", max_in);
             field!(o, "client_recent_max_output_buffer", "0");
-            field!(o, "blocked_clients", "0");
+            field!(
+                o,
+                "blocked_clients",
+                "{}",
+                ctx.shared.blocking.blocked_clients()
+            );
             field!(o, "tracking_clients", "0");
             field!(o, "clients_in_timeout_table", "0");
         }

@@ -286,6 +286,17 @@ fn decode_inline(buf: &[u8], req: &mut Request) -> Result<Decoded, ProtocolError
 pub const INLINE_MARK: usize = 1 << (usize::BITS - 1);
 
 impl Request {
+    /// A request over owned arguments (a blocked command kept to be re-run later);
+    /// `arg` then ignores the buffer it is given.
+    pub fn from_owned(args: Vec<Vec<u8>>) -> Request {
+        Request {
+            args: (0..args.len())
+                .map(|i| INLINE_MARK + i..INLINE_MARK + i)
+                .collect(),
+            owned: args,
+        }
+    }
+
     /// The arguments of the request as byte slices of `buf`.
     pub fn arg<'a>(&'a self, buf: &'a [u8], i: usize) -> &'a [u8] {
         let r = &self.args[i];

@@ -12,6 +12,7 @@ use bytes::{Buf, BytesMut};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+use crate::commands::blocking::Waiter;
 use crate::commands::clients::ClientInfo;
 use crate::commands::{execute, Args, Ctx, Session, Shared};
 use crate::protocol::{Decoded, Limits, ReplyBuf, Request, RequestDecoder};
@@ -29,6 +30,8 @@ pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, info: Arc<ClientI
     let mut decoder = RequestDecoder::new();
     let mut req = Request::default();
     let mut out = ReplyBuf::new();
+    // Requests already buffered when a blocked command returned: run them before reading.
+    let mut pending = false;
 
     'conn: loop {
         if buf.capacity() - buf.len() < READ_CHUNK / 4 {
@@ -38,26 +41,23 @@ pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, info: Arc<ClientI
             let c = shared.config.read();
             (c.client_query_buffer_limit, c.proto_max_bulk_len)
         };
-        // Idle clients (`timeout`) are closed by the server's cron through the kill switch.
-        let n = tokio::select! {
-            r = stream.read_buf(&mut buf) => match r {
-                Ok(0) | Err(_) => break 'conn,
-                Ok(n) => n,
-            },
-            _ = info.kill_notify.notified() => break 'conn,
-        };
-        if info.is_killed() {
-            break;
+        if !pending {
+            // Idle clients (`timeout`) are closed by the server's cron through the kill
+            // switch.
+            let n = tokio::select! {
+                r = stream.read_buf(&mut buf) => match r {
+                    Ok(0) | Err(_) => break 'conn,
+                    Ok(n) => n,
+                },
+                _ = info.kill_notify.notified() => break 'conn,
+            };
+            if info.is_killed() {
+                break;
+            }
+            count_read(&shared, n);
+            info.touch();
         }
-        shared
-            .stats
-            .net_input_bytes
-            .fetch_add(n as u64, Ordering::Relaxed);
-        shared
-            .stats
-            .total_reads_processed
-            .fetch_add(1, Ordering::Relaxed);
-        info.touch();
+        pending = false;
 
         let mut consumed = 0;
         let mut close = false;
@@ -100,6 +100,10 @@ pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, info: Arc<ClientI
                     }
                     if session.close_after_reply || info.is_killed() {
                         close = true;
+                        break;
+                    }
+                    if session.blocked.is_some() {
+                        // Nothing more runs for this client until it is unblocked.
                         break;
                     }
                 }
@@ -163,7 +167,98 @@ pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, info: Arc<ClientI
         if close {
             break;
         }
+        if let Some(w) = session.blocked.take() {
+            let alive = wait_blocked(&shared, &w, &mut stream, &mut buf, &info, query_limit).await;
+            if !alive {
+                break;
+            }
+            out.resp3 = session.resp == 3;
+            match w.take_reply() {
+                Some(reply) => out.raw(&reply),
+                None => crate::commands::blocking::timeout_reply(&mut out, w.on_timeout),
+            }
+            shared
+                .stats
+                .net_output_bytes
+                .fetch_add(out.buf.len() as u64, Ordering::Relaxed);
+            if stream.write_all(&out.buf).await.is_err() {
+                break;
+            }
+            out.buf.clear();
+            info.touch();
+            pending = !buf.is_empty();
+        }
     }
     let _ = stream.shutdown().await;
     shared.clients.unregister(info.id);
+}
+
+fn count_read(shared: &Shared, n: usize) {
+    shared
+        .stats
+        .net_input_bytes
+        .fetch_add(n as u64, Ordering::Relaxed);
+    shared
+        .stats
+        .total_reads_processed
+        .fetch_add(1, Ordering::Relaxed);
+}
+
+/// Parks a blocked client until it is served, its timeout passes (the waiter is then
+/// cancelled and `take_reply` finds nothing), or it goes away. Bytes it sends meanwhile
+/// are buffered, not run, as in Redis. Returns false if the connection must close.
+async fn wait_blocked(
+    shared: &Shared,
+    w: &Arc<Waiter>,
+    stream: &mut TcpStream,
+    buf: &mut BytesMut,
+    info: &ClientInfo,
+    query_limit: usize,
+) -> bool {
+    let deadline = w.timeout.map(|d| tokio::time::Instant::now() + d);
+    loop {
+        // Served (or cancelled by CLIENT UNBLOCK) while we were not looking.
+        if !w.is_waiting() {
+            return true;
+        }
+        if info.is_killed() {
+            shared.blocking.cancel(w);
+            return false;
+        }
+        tokio::select! {
+            _ = w.notify.notified() => {}
+            _ = sleep_until(deadline) => {
+                // If a writer served us in the meantime, its reply wins.
+                shared.blocking.cancel(w);
+                return true;
+            }
+            r = stream.read_buf(buf) => match r {
+                Ok(0) | Err(_) => {
+                    shared.blocking.cancel(w);
+                    return false;
+                }
+                Ok(n) => {
+                    count_read(shared, n);
+                    if buf.len() > query_limit {
+                        shared.blocking.cancel(w);
+                        return false;
+                    }
+                    if buf.capacity() - buf.len() < READ_CHUNK / 4 {
+                        buf.reserve(READ_CHUNK);
+                    }
+                }
+            },
+            _ = info.kill_notify.notified() => {
+                shared.blocking.cancel(w);
+                return false;
+            }
+        }
+    }
+}
+
+async fn sleep_until(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(d).await,
+        None => std::future::pending().await,
+    }
 }

@@ -4,7 +4,7 @@
 //! the type at most 24 bytes so [`super::Value`] stays 32.
 
 pub struct Set {
-    items: Box<Vec<Box<[u8]>>>,
+    items: Vec<Box<[u8]>>,
 }
 
 impl Set {
