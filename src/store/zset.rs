@@ -65,9 +65,10 @@ fn get_varint(buf: &[u8], mut pos: usize) -> (usize, usize) {
 }
 
 /// The integer Redis's `d2string` would print a score as, if it prints one (so the
-/// listpack keeps it as an integer).
-fn as_listpack_int(s: f64) -> Option<i64> {
-    if s > -4503599627370495.0 && s < 4503599627370496.0 && s == (s as i64) as f64 {
+/// listpack keeps it as an integer): integral values within +-LLONG_MAX/2 (`double2ll`).
+pub fn as_listpack_int(s: f64) -> Option<i64> {
+    const LIM: f64 = (i64::MAX / 2) as f64;
+    if (-LIM..=LIM).contains(&s) && s == (s as i64) as f64 {
         Some(s as i64)
     } else {
         None
@@ -469,7 +470,8 @@ impl ZSet {
     /// A set made from distinct members, in the encoding Redis gives a freshly built
     /// result (ZUNIONSTORE, ZRANGESTORE, ...): compact when it fits the limits.
     pub fn from_entries(mut items: Vec<(Vec<u8>, f64)>, limits: Limits) -> ZSet {
-        let compact = items.len() <= limits.entries && items.iter().all(|(m, _)| m.len() <= limits.value);
+        let compact =
+            items.len() <= limits.entries && items.iter().all(|(m, _)| m.len() <= limits.value);
         if compact {
             items.sort_by(|a, b| {
                 if before(a.1, &a.0, b.1, &b.0) {
@@ -737,10 +739,18 @@ mod tests {
                 assert_eq!(z.rank(m), Some((i, *s)));
                 let mut got = Vec::new();
                 z.visit(i, 3, true, |m, _| got.push(m.to_vec()));
-                let want: Vec<Vec<u8>> = expect[..=i].iter().rev().take(3).map(|e| e.0.clone()).collect();
+                let want: Vec<Vec<u8>> = expect[..=i]
+                    .iter()
+                    .rev()
+                    .take(3)
+                    .map(|e| e.0.clone())
+                    .collect();
                 assert_eq!(got, want);
             }
-            assert_eq!(z.count_prefix(|s, _| s < 0.0), expect.iter().filter(|e| e.1 < 0.0).count());
+            assert_eq!(
+                z.count_prefix(|s, _| s < 0.0),
+                expect.iter().filter(|e| e.1 < 0.0).count()
+            );
             let n = z.remove_ranks(2, 5);
             assert_eq!(n, 5.min(expect.len().saturating_sub(2)));
         }
@@ -749,9 +759,20 @@ mod tests {
     #[test]
     fn compact_scores_round_trip_like_a_listpack() {
         let mut z = ZSet::new();
-        for (i, s) in [0.1, 1e300, f64::INFINITY, f64::NEG_INFINITY, -0.0, 4503599627370496.0, -7.0, 1e17]
-            .into_iter()
-            .enumerate()
+        for (i, s) in [
+            0.1,
+            1e300,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            -0.0,
+            4503599627370496.0,
+            -7.0,
+            1e17,
+            4611686018427387904.0,
+            9e18,
+        ]
+        .into_iter()
+        .enumerate()
         {
             z.insert(format!("{i}").as_bytes(), s, SMALL);
         }
