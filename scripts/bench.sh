@@ -6,7 +6,7 @@
 # alternate A and B, ROUNDS times per test and pipeline depth, and the median of each
 # side's requests/s is reported, which damps the noise of a shared machine.
 #
-# Usage: scripts/bench.sh                 (N=200000 ROUNDS=5 TESTS="set get incr mset")
+# Usage: scripts/bench.sh                 (N=200000 ROUNDS=5, every test in TESTS below)
 #        N=50000 ROUNDS=3 TESTS="get set" PIPELINES="1 16" CLIENTS=50 scripts/bench.sh
 set -euo pipefail
 
@@ -14,7 +14,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 N=${N:-200000}
 ROUNDS=${ROUNDS:-5}
-TESTS=${TESTS:-set get incr mset}
+TESTS=${TESTS:-set get incr mset lpush lpop sadd hset zadd zpopmin lrange_100}
 PIPELINES=${PIPELINES:-1 16}
 CLIENTS=${CLIENTS:-50}
 KEYSPACE=${KEYSPACE:-100000}
@@ -89,8 +89,11 @@ rps() {
         echo "redis-benchmark failed against port $port ($test -P $depth): $out" >&2
         return 1
     }
-    # CSV: header line, then "TEST","rps",... for the one test asked for.
-    awk -F'"' 'NR > 1 && $4 != "" { print $4; exit }' <<<"$out"
+    # CSV: header line, then "TEST","rps",... Some tests run a fill step first (LRANGE
+    # runs "LPUSH (needed to benchmark LRANGE)"), so pick the line named after the test:
+    # "LRANGE_100 (first 100 elements)", "MSET (10 keys)", "SET".
+    awk -F'"' -v t="$(tr '[:lower:]' '[:upper:]' <<<"$test")" \
+        'NR > 1 && ($2 == t || index($2, t " ") == 1) { print $4; exit }' <<<"$out"
 }
 
 median() {
