@@ -176,7 +176,7 @@ fn apply(m: &mut VecDeque<Vec<u8>>, op: &Op) -> (Vec<Vec<u8>>, Vec<u8>) {
                 },
                 key,
             ];
-            let mut take = |m: &mut VecDeque<Vec<u8>>| {
+            let take = |m: &mut VecDeque<Vec<u8>>| {
                 if *left {
                     m.pop_front()
                 } else {

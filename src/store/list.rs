@@ -450,8 +450,12 @@ impl Chunk {
 /// A list: chunks in order, plus the element count so LLEN is O(1).
 pub struct List {
     len: usize,
+    /// Boxed so the list stays 16 bytes inline (a `Value` must fit in 32).
+    #[allow(clippy::box_collection)]
     chunks: Box<VecDeque<Chunk>>,
 }
+
+const _: () = assert!(std::mem::size_of::<List>() <= 24);
 
 impl Default for List {
     fn default() -> Self {
