@@ -140,12 +140,7 @@ fn as_list(v: &mut Value) -> Result<&mut List, CmdError> {
 }
 
 fn new_entry(key: &[u8], list: List, clock: u32) -> Entry {
-    Entry {
-        key: key.into(),
-        value: Value::List(list),
-        expire_at: 0,
-        access: clock,
-    }
+    Entry::new(key, Value::List(list), 0, clock)
 }
 
 /// Deletes `key` if its list was emptied, as Redis never keeps an empty list.
