@@ -19,7 +19,7 @@ fn in_table(s: &ServerHandle, key: &[u8]) -> bool {
     let store = &s.shared().store;
     let h = store.hash(key);
     let shard = store.lock(0, h);
-    shard.table.find(h, |e| &*e.key == key).is_some()
+    shard.table.find(h, |e| e.key() == key).is_some()
 }
 
 /// Sets every `(key, deadline)` with `SET key v PXAT deadline` in one pipeline.

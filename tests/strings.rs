@@ -16,7 +16,7 @@ fn deadline(s: &ServerHandle, key: &str) -> Option<u64> {
     let h = store.hash(key.as_bytes());
     let mut shard = store.lock(0, h);
     let now = rust_cache_server::util::now_ms();
-    shard.get_mut(h, key.as_bytes(), now).map(|e| e.expire_at)
+    shard.get_mut(h, key.as_bytes(), now).map(|e| e.expire_at())
 }
 
 fn encoding(s: &ServerHandle, key: &str) -> &'static str {

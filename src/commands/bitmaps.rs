@@ -396,15 +396,15 @@ fn bitop(ctx: &mut Ctx, args: &Args) -> CmdResult {
         }
         *out = acc;
     }
-    let entry = Entry {
-        key: dest.into(),
-        value: Value::Str {
+    let entry = Entry::new(
+        dest,
+        Value::Str {
             data: res,
             raw: true,
         },
-        expire_at: 0,
-        access: clock,
-    };
+        0,
+        clock,
+    );
     shard.insert(hd, entry, now, &store.entry_hasher());
     ctx.out.int(maxlen as i64);
     Ok(())

@@ -47,10 +47,9 @@ pub fn parse_timeout(arg: &[u8]) -> Result<Option<Duration>, CmdError> {
             .ok_or_else(not_float)?,
     };
     let ms = (secs * 1000.0).ceil();
-    if ms > i64::MAX as f64 {
-        return Err(CmdError::new("ERR timeout is out of range"));
-    }
-    if ms < 0.0 {
+    // Redis 7.0 casts the milliseconds to long long without a range check: anything past
+    // LLONG_MAX (inf included) becomes LLONG_MIN and is reported as negative.
+    if ms < 0.0 || ms >= i64::MAX as f64 {
         return Err(CmdError::new("ERR timeout is negative"));
     }
     if ms == 0.0 {

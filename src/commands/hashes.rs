@@ -116,12 +116,7 @@ fn write_or_create<'s>(
 ) -> Result<&'s mut Hash, CmdError> {
     let (now, clock) = (ctx.now(), ctx.clock());
     if shard.lookup_write(h, key, now, clock).is_none() {
-        let entry = Entry {
-            key: key.into(),
-            value: Value::Hash(Hash::new()),
-            expire_at: 0,
-            access: clock,
-        };
+        let entry = Entry::new(key, Value::Hash(Hash::new()), 0, clock);
         shard.insert_new(h, entry, &ctx.store().entry_hasher());
     }
     match shard.get_mut(h, key, now) {

@@ -226,10 +226,10 @@ fn rename_generic(ctx: &mut Ctx, args: &Args, nx: bool) -> CmdResult {
         return Ok(());
     }
     // The entry itself moves, with its deadline and access time.
-    let Some(mut e) = locked.shard(store, db, hs).remove(hs, src, now) else {
+    let Some(e) = locked.shard(store, db, hs).remove(hs, src, now) else {
         return Err(CmdError::new(err::NO_SUCH_KEY));
     };
-    e.key = dst.into();
+    let e = e.with_key(dst);
     locked
         .shard(store, db, hd)
         .insert(hd, e, now, &store.entry_hasher());
@@ -272,12 +272,7 @@ fn copy(ctx: &mut Ctx, args: &Args) -> CmdResult {
         ctx.out.int(0);
         return Ok(());
     };
-    let copy = Entry {
-        key: dst.into(),
-        value: e.value.duplicate(),
-        expire_at: e.expire_at,
-        access: clock,
-    };
+    let copy = Entry::new(dst, e.value.duplicate(), e.expire_at(), clock);
     let target = locked.shard(store, dst_db, hd);
     if !replace && target.get_mut(hd, dst, now).is_some() {
         ctx.out.int(0);
@@ -423,7 +418,7 @@ fn scan(ctx: &mut Ctx, args: &Args) -> CmdResult {
     let now = ctx.now();
     let mut found: Vec<Box<[u8]>> = Vec::new();
     let next = ctx.store().scan(ctx.db(), cursor, count, |e| {
-        if pattern.is_some_and(|p| !crate::util::glob_match(p, &e.key, false)) {
+        if pattern.is_some_and(|p| !crate::util::glob_match(p, e.key(), false)) {
             return;
         }
         // Redis 7.0 looks the type up first (an expired key reads as "none") and only
@@ -437,7 +432,7 @@ fn scan(ctx: &mut Ctx, args: &Args) -> CmdResult {
         } else if expired {
             return;
         }
-        found.push(e.key.clone());
+        found.push(e.key().into());
     });
     ctx.out.array(2);
     ctx.out.bulk(itoa::Buffer::new().format(next).as_bytes());
@@ -598,10 +593,10 @@ fn expire_generic(
         return Ok(());
     };
     // -1 stands for "no deadline", which GT treats as infinite and LT as "not set".
-    let current = if e.expire_at == 0 {
+    let current = if e.expire_at() == 0 {
         -1
     } else {
-        e.expire_at as i64
+        e.expire_at() as i64
     };
     let refused = (flags.nx && current != -1)
         || (flags.xx && current == -1)
@@ -647,12 +642,12 @@ fn ttl_generic(ctx: &mut Ctx, args: &Args, unit_ms: bool, absolute: bool) -> Cmd
     let mut shard = store.lock(ctx.db(), h);
     let reply = match shard.lookup_notouch(h, key, now) {
         None => -2,
-        Some(e) if e.expire_at == 0 => -1,
+        Some(e) if e.expire_at() == 0 => -1,
         Some(e) => {
             let v = if absolute {
-                e.expire_at as i64
+                e.expire_at() as i64
             } else {
-                (e.expire_at as i64 - now as i64).max(0)
+                (e.expire_at() as i64 - now as i64).max(0)
             };
             if unit_ms {
                 v
@@ -675,7 +670,7 @@ fn persist(ctx: &mut Ctx, args: &Args) -> CmdResult {
     let now = ctx.now();
     let mut shard = store.lock(ctx.db(), h);
     let had = match shard.lookup_write(h, key, now, ctx.clock()) {
-        Some(e) => e.expire_at != 0,
+        Some(e) => e.expire_at() != 0,
         None => false,
     };
     if had {
@@ -711,8 +706,8 @@ fn object_lookup(ctx: &mut Ctx, args: &Args) -> Option<ObjectInfo> {
             1
         },
         access: match shared_ints {
-            true => shared.access(&e.value).unwrap_or(e.access),
-            false => e.access,
+            true => shared.access(&e.value).unwrap_or(e.access()),
+            false => e.access(),
         },
     });
     drop(shard);

@@ -185,12 +185,7 @@ pub fn check_string_length(ctx: &Ctx, size: u64, append: u64) -> CmdResult {
 }
 
 fn new_entry(key: &[u8], value: Value, expire_at: u64, clock: u32) -> Entry {
-    Entry {
-        key: key.into(),
-        value,
-        expire_at,
-        access: clock,
-    }
+    Entry::new(key, value, expire_at, clock)
 }
 
 fn get(ctx: &mut Ctx, args: &Args) -> CmdResult {
@@ -376,7 +371,7 @@ fn set_generic(
     match existing {
         Some(e) => {
             e.value = value;
-            let old = e.expire_at;
+            let old = e.expire_at();
             let new = match deadline {
                 Some(d) => d,
                 None if opts.keepttl => old,
@@ -516,7 +511,7 @@ fn getset(ctx: &mut Ctx, args: &Args) -> CmdResult {
         Some(e) => {
             write_string(ctx, &e.value)?;
             e.value = value;
-            if e.expire_at != 0 {
+            if e.expire_at() != 0 {
                 shard.set_expire(h, key, 0, now);
             }
         }

@@ -133,8 +133,8 @@ impl Store {
         for s in self.dbs[db].shards.iter() {
             let s = s.lock();
             for e in s.table.iter() {
-                if !e.is_expired(now) && keep(&e.key) {
-                    out.push(e.key.clone());
+                if !e.is_expired(now) && keep(e.key()) {
+                    out.push(e.key().into());
                 }
             }
         }
@@ -151,7 +151,7 @@ impl Store {
             let mut s = shards[(start + i) % shards.len()].lock();
             while !s.table.is_empty() {
                 let Some((key, expired)) =
-                    random_entry(&s, &mut rng).map(|e| (e.key.clone(), e.is_expired(now)))
+                    random_entry(&s, &mut rng).map(|e| (e.key().into(), e.is_expired(now)))
                 else {
                     break;
                 };
@@ -191,12 +191,7 @@ mod tests {
     fn put(store: &Store, key: &[u8]) {
         let h = store.hash(key);
         let mut s = store.lock(0, h);
-        let e = Entry {
-            key: key.into(),
-            value: Value::string(b"v"),
-            expire_at: 0,
-            access: 0,
-        };
+        let e = Entry::new(key, Value::string(b"v"), 0, 0);
         s.insert(h, e, 0, &store.entry_hasher());
     }
 
@@ -238,7 +233,7 @@ mod tests {
         let mut round = 0;
         loop {
             cursor = store.scan(0, cursor, 7, |e| {
-                seen.insert(e.key.to_vec());
+                seen.insert(e.key().to_vec());
             });
             // Grow the tables (forcing resizes) for a while, then keep churning other keys.
             // Like Redis, a full iteration only promises to end while the size is bounded.
@@ -288,13 +283,13 @@ mod tests {
             let stop_at = 1 + trial * 3;
             for _ in 0..stop_at {
                 cursor = store.scan(0, cursor, 1, |e| {
-                    seen.insert(e.key.to_vec());
+                    seen.insert(e.key().to_vec());
                 });
             }
             put(&store, b"grow"); // the table is full: this insert moves everything
             while cursor != 0 {
                 cursor = store.scan(0, cursor, 1, |e| {
-                    seen.insert(e.key.to_vec());
+                    seen.insert(e.key().to_vec());
                 });
             }
             for k in &stable {
