@@ -650,12 +650,7 @@ fn drop_if_empty(shard: &mut Shard, h: u64, key: &[u8], now: u64) {
 }
 
 fn new_entry(ctx: &Ctx, key: &[u8], z: ZSet) -> Entry {
-    Entry {
-        key: key.into(),
-        value: Value::ZSet(z),
-        expire_at: 0,
-        access: ctx.clock(),
-    }
+    Entry::new(key, Value::ZSet(z), 0, ctx.clock())
 }
 
 /// Writes one element of a range reply.
