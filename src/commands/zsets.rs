@@ -717,7 +717,7 @@ fn zincrby(ctx: &mut Ctx, args: &Args) -> CmdResult {
 
 fn add_generic(ctx: &mut Ctx, args: &Args, scoreidx: usize, f: AddFlags) -> CmdResult {
     let elements = args.len() - scoreidx;
-    if elements % 2 != 0 || elements == 0 {
+    if !elements.is_multiple_of(2) || elements == 0 {
         return Err(CmdError::new(err::SYNTAX));
     }
     let elements = elements / 2;
@@ -726,7 +726,7 @@ fn add_generic(ctx: &mut Ctx, args: &Args, scoreidx: usize, f: AddFlags) -> CmdR
             "ERR XX and NX options at the same time are not compatible",
         ));
     }
-    if (f.gt && f.nx) || (f.lt && f.nx) || (f.gt && f.lt) {
+    if (f.nx && (f.gt || f.lt)) || (f.gt && f.lt) {
         return Err(CmdError::new(
             "ERR GT, LT, and/or NX options at the same time are not compatible",
         ));
@@ -1425,7 +1425,7 @@ fn zrandmember(ctx: &mut Ctx, args: &Args) -> CmdResult {
         let withscores = if args.len() > 4 || (args.len() == 4 && !args.is(3, "withscores")) {
             return Err(CmdError::new(err::SYNTAX));
         } else if args.len() == 4 {
-            if l < -(i64::MAX / 2) || l > i64::MAX / 2 {
+            if !(-(i64::MAX / 2)..=i64::MAX / 2).contains(&l) {
                 return Err(CmdError::new("ERR value is out of range"));
             }
             true
