@@ -317,7 +317,7 @@ impl Set {
     /// One SSCAN step from `cursor`: the compact shapes give everything at once (cursor 0,
     /// as Redis does for an intset); the big shape walks about `count` table slots. Every
     /// member present for a whole scan is visited at least once.
-    pub fn scan(&self, cursor: u64, count: usize, mut visit: impl FnMut(Member<'_>)) -> u64 {
+    pub fn scan<'a>(&'a self, cursor: u64, count: usize, mut visit: impl FnMut(Member<'a>)) -> u64 {
         match &self.repr {
             Repr::Big(b) => b.scan(cursor, count, visit),
             _ => {
@@ -693,7 +693,7 @@ impl BigSet {
         self.dead = 0;
     }
 
-    fn scan(&self, cursor: u64, count: usize, mut visit: impl FnMut(Member<'_>)) -> u64 {
+    fn scan<'a>(&'a self, cursor: u64, count: usize, mut visit: impl FnMut(Member<'a>)) -> u64 {
         let epoch = self.epoch as u64 & (u64::MAX >> SLOT_BITS);
         let mut slot = if cursor >> SLOT_BITS == epoch {
             (cursor & SLOT_MASK) as usize
