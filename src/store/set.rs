@@ -1,15 +1,19 @@
-//! Set values, in the three shapes a set takes as it grows.
+//! Set values, in the shapes a set takes as it grows.
 //!
 //! - `intset`: every member a canonical integer (Redis's `string2ll`) and at most
-//!   set-max-intset-entries of them. Kept, as in Redis, as one buffer of sorted
-//!   little-endian integers of a common width (2, 4 or 8 bytes), which sets the order
-//!   SMEMBERS and SSCAN list them in.
+//!   set-max-intset-entries of them. Kept, as in Redis, as sorted little-endian integers
+//!   of a common width (2, 4 or 8 bytes), which sets the order SMEMBERS and SSCAN list
+//!   them in.
 //! - packed: a small set with a non-integer member. Redis 7.0 has no compact form for those
 //!   (it reports `hashtable`, and so do we), but a dict with an allocation per member costs
 //!   hundreds of bytes for five short members, so up to [`PACKED_MAX_ENTRIES`] members of at
 //!   most [`PACKED_MAX_LEN`] bytes live in one buffer of length-prefixed strings.
 //! - big: a hash table of offsets into one arena of length-prefixed members, so a member
 //!   costs its bytes plus a table slot rather than an allocation of its own.
+//!
+//! The two compact buffers live inside the value itself while they fit in
+//! [`INLINE`] bytes (five small integers or five one-letter members), so a small set
+//! costs no allocation at all.
 //!
 //! A set only ever moves forward through these shapes (Redis never converts a set back),
 //! except that commands building a result from scratch (*STORE, SPOP's rebuild) start a
@@ -26,6 +30,8 @@ use crate::util::parse_i64;
 pub const PACKED_MAX_ENTRIES: usize = 128;
 /// Longest member a packed set holds.
 pub const PACKED_MAX_LEN: usize = 64;
+/// Largest compact buffer kept inside the value rather than on the heap.
+pub const INLINE: usize = 22;
 
 /// `Value` holds a `Set` inline and must stay at 32 bytes.
 const _: () = assert!(std::mem::size_of::<Set>() <= 24);
@@ -35,13 +41,47 @@ pub struct Set {
     repr: Repr,
 }
 
+/// The compact buffers are laid out as [`intset`] and [`packed`] describe, either inline
+/// (`len` bytes of `data` used) or on the heap.
 #[derive(Clone)]
 enum Repr {
-    /// Byte 0 is the width, then the sorted integers (see [`intset`]).
+    SmallInts { len: u8, data: [u8; INLINE] },
+    SmallPacked { len: u8, data: [u8; INLINE] },
     Ints(Box<[u8]>),
-    /// Byte 0 is the member count, then `[len][bytes]` per member (see [`packed`]).
     Packed(Box<[u8]>),
     Big(Box<BigSet>),
+}
+
+/// A borrowed look at a set's storage, whatever its place.
+enum View<'a> {
+    Ints(&'a [u8]),
+    Packed(&'a [u8]),
+    Big(&'a BigSet),
+}
+
+fn inline(v: &[u8]) -> Option<(u8, [u8; INLINE])> {
+    if v.len() > INLINE {
+        return None;
+    }
+    let mut data = [0u8; INLINE];
+    data[..v.len()].copy_from_slice(v);
+    Some((v.len() as u8, data))
+}
+
+impl Repr {
+    fn ints(v: Vec<u8>) -> Repr {
+        match inline(&v) {
+            Some((len, data)) => Repr::SmallInts { len, data },
+            None => Repr::Ints(v.into_boxed_slice()),
+        }
+    }
+
+    fn packed(v: Vec<u8>) -> Repr {
+        match inline(&v) {
+            Some((len, data)) => Repr::SmallPacked { len, data },
+            None => Repr::Packed(v.into_boxed_slice()),
+        }
+    }
 }
 
 /// A member as a set holds it: an intset yields integers, other shapes bytes.
@@ -75,7 +115,7 @@ impl Set {
     /// An empty intset (Redis's `createIntsetObject`), the start of every result set.
     pub fn new() -> Set {
         Set {
-            repr: Repr::Ints(vec![2].into_boxed_slice()),
+            repr: Repr::ints(vec![2]),
         }
     }
 
@@ -85,7 +125,7 @@ impl Set {
             Set::new()
         } else if first.len() <= PACKED_MAX_LEN {
             Set {
-                repr: Repr::Packed(vec![0].into_boxed_slice()),
+                repr: Repr::packed(vec![0]),
             }
         } else {
             Set {
@@ -94,19 +134,29 @@ impl Set {
         }
     }
 
+    fn view(&self) -> View<'_> {
+        match &self.repr {
+            Repr::SmallInts { len, data } => View::Ints(&data[..*len as usize]),
+            Repr::SmallPacked { len, data } => View::Packed(&data[..*len as usize]),
+            Repr::Ints(d) => View::Ints(d),
+            Repr::Packed(d) => View::Packed(d),
+            Repr::Big(b) => View::Big(b),
+        }
+    }
+
     /// The name OBJECT ENCODING reports.
     pub fn encoding(&self) -> &'static str {
-        match self.repr {
-            Repr::Ints(_) => "intset",
-            Repr::Packed(_) | Repr::Big(_) => "hashtable",
+        match self.view() {
+            View::Ints(_) => "intset",
+            View::Packed(_) | View::Big(_) => "hashtable",
         }
     }
 
     pub fn len(&self) -> usize {
-        match &self.repr {
-            Repr::Ints(d) => intset::len(d),
-            Repr::Packed(d) => d[0] as usize,
-            Repr::Big(b) => b.table.len(),
+        match self.view() {
+            View::Ints(d) => intset::len(d),
+            View::Packed(d) => d[0] as usize,
+            View::Big(b) => b.table.len(),
         }
     }
 
@@ -120,18 +170,18 @@ impl Set {
     }
 
     pub fn contains(&self, m: &[u8]) -> bool {
-        match &self.repr {
-            Repr::Ints(d) => parse_i64(m).is_some_and(|v| intset::search(d, v).is_ok()),
-            Repr::Packed(d) => packed::find(d, m).is_some(),
-            Repr::Big(b) => b.contains(m),
+        match self.view() {
+            View::Ints(d) => parse_i64(m).is_some_and(|v| intset::search(d, v).is_ok()),
+            View::Packed(d) => packed::find(d, m).is_some(),
+            View::Big(b) => b.contains(m),
         }
     }
 
     /// Membership of a member taken from another set, without formatting integers when
     /// both sides are intsets.
     pub fn contains_member(&self, m: Member) -> bool {
-        match (&self.repr, m) {
-            (Repr::Ints(d), Member::Int(v)) => intset::search(d, v).is_ok(),
+        match (self.view(), m) {
+            (View::Ints(d), Member::Int(v)) => intset::search(d, v).is_ok(),
             (_, m) => m.with_bytes(|b| self.contains(b)),
         }
     }
@@ -139,49 +189,54 @@ impl Set {
     /// Adds a member (Redis's `setTypeAdd`); true if it was not there. An intset turns
     /// into a hash table when `m` is not an integer or it grows past `max_intset`.
     pub fn add(&mut self, m: &[u8], max_intset: i64) -> bool {
-        match &mut self.repr {
-            Repr::Ints(_) => match parse_i64(m) {
+        match self.view() {
+            View::Ints(_) => match parse_i64(m) {
                 Some(v) => self.add_int(v, max_intset),
                 None => {
                     self.ints_to_hashtable(1, m.len());
                     self.add(m, max_intset)
                 }
             },
-            Repr::Packed(d) => {
+            View::Packed(d) => {
                 if packed::find(d, m).is_some() {
                     return false;
                 }
-                if (d[0] as usize) < PACKED_MAX_ENTRIES && m.len() <= PACKED_MAX_LEN {
-                    packed::push(d, m);
+                self.repr = if (d[0] as usize) < PACKED_MAX_ENTRIES && m.len() <= PACKED_MAX_LEN {
+                    Repr::packed(packed::pushed(d, m))
                 } else {
                     let mut big = BigSet::with_capacity(d[0] as usize + 1);
                     for e in packed::Iter::new(d) {
                         big.insert(e);
                     }
                     big.insert(m);
-                    self.repr = Repr::Big(Box::new(big));
-                }
+                    Repr::Big(Box::new(big))
+                };
                 true
             }
-            Repr::Big(b) => b.insert(m),
+            View::Big(_) => match &mut self.repr {
+                Repr::Big(b) => b.insert(m),
+                _ => false,
+            },
         }
     }
 
     /// [`Set::add`] of a member taken from another set.
     pub fn add_member(&mut self, m: Member, max_intset: i64) -> bool {
-        match (&self.repr, m) {
-            (Repr::Ints(_), Member::Int(v)) => self.add_int(v, max_intset),
+        match (self.view(), m) {
+            (View::Ints(_), Member::Int(v)) => self.add_int(v, max_intset),
             (_, m) => m.with_bytes(|b| self.add(b, max_intset)),
         }
     }
 
     fn add_int(&mut self, v: i64, max_intset: i64) -> bool {
-        match &mut self.repr {
-            Repr::Ints(d) => {
-                if !intset::insert(d, v) {
+        match self.view() {
+            View::Ints(d) => {
+                let Some(grown) = intset::inserted(d, v) else {
                     return false;
-                }
-                if intset::len(d) as i64 > max_intset {
+                };
+                let n = intset::len(&grown);
+                self.repr = Repr::ints(grown);
+                if n as i64 > max_intset {
                     self.ints_to_hashtable(0, 0);
                 }
                 true
@@ -193,7 +248,7 @@ impl Set {
     /// Converts an intset to the hash-table shape that will fit `extra` more members, the
     /// longest `extra_len` bytes long.
     fn ints_to_hashtable(&mut self, extra: usize, extra_len: usize) {
-        let Repr::Ints(d) = &self.repr else {
+        let View::Ints(d) = self.view() else {
             return;
         };
         let n = intset::len(d);
@@ -204,7 +259,7 @@ impl Set {
             for i in 0..n {
                 packed::append(&mut v, buf.format(intset::get(d, i)).as_bytes());
             }
-            Repr::Packed(v.into_boxed_slice())
+            Repr::packed(v)
         } else {
             let mut big = BigSet::with_capacity(n + extra);
             for i in 0..n {
@@ -216,34 +271,34 @@ impl Set {
 
     /// Removes a member; true if it was there.
     pub fn remove(&mut self, m: &[u8]) -> bool {
-        match &mut self.repr {
-            Repr::Ints(d) => match parse_i64(m) {
-                Some(v) => match intset::search(d, v) {
-                    Ok(i) => {
-                        intset::remove_at(d, i);
-                        true
-                    }
-                    Err(_) => false,
-                },
-                None => false,
+        match self.view() {
+            View::Ints(d) => {
+                let Some(i) = parse_i64(m).and_then(|v| intset::search(d, v).ok()) else {
+                    return false;
+                };
+                self.repr = Repr::ints(intset::without(d, i));
+                true
+            }
+            View::Packed(d) => {
+                let Some(off) = packed::find(d, m) else {
+                    return false;
+                };
+                self.repr = Repr::packed(packed::without(d, off));
+                true
+            }
+            View::Big(_) => match &mut self.repr {
+                Repr::Big(b) => b.remove(m),
+                _ => false,
             },
-            Repr::Packed(d) => match packed::find(d, m) {
-                Some(off) => {
-                    packed::remove_at(d, off);
-                    true
-                }
-                None => false,
-            },
-            Repr::Big(b) => b.remove(m),
         }
     }
 
     /// Every member: intsets ascending, other shapes in their own order.
     pub fn iter(&self) -> Iter<'_> {
-        Iter(match &self.repr {
-            Repr::Ints(d) => IterInner::Ints { data: d, next: 0 },
-            Repr::Packed(d) => IterInner::Packed(packed::Iter::new(d)),
-            Repr::Big(b) => IterInner::Big {
+        Iter(match self.view() {
+            View::Ints(d) => IterInner::Ints { data: d, next: 0 },
+            View::Packed(d) => IterInner::Packed(packed::Iter::new(d)),
+            View::Big(b) => IterInner::Big {
                 arena: &b.arena,
                 it: b.table.iter(),
             },
@@ -256,10 +311,10 @@ impl Set {
         if n == 0 {
             return None;
         }
-        Some(match &self.repr {
-            Repr::Ints(d) => Member::Int(intset::get(d, rng.random_range(0..n))),
-            Repr::Packed(d) => Member::Bytes(packed::Iter::new(d).nth(rng.random_range(0..n))?),
-            Repr::Big(b) => Member::Bytes(entry(&b.arena, b.random_slot(rng).1)),
+        Some(match self.view() {
+            View::Ints(d) => Member::Int(intset::get(d, rng.random_range(0..n))),
+            View::Packed(d) => Member::Bytes(packed::Iter::new(d).nth(rng.random_range(0..n))?),
+            View::Big(b) => Member::Bytes(entry(&b.arena, b.random_slot(rng).1)),
         })
     }
 
@@ -269,22 +324,31 @@ impl Set {
         if n == 0 {
             return None;
         }
-        Some(match &mut self.repr {
-            Repr::Ints(d) => {
+        let (m, repr) = match self.view() {
+            View::Ints(d) => {
                 let i = rng.random_range(0..n);
-                let v = intset::get(d, i);
-                intset::remove_at(d, i);
-                itoa::Buffer::new().format(v).as_bytes().to_vec()
+                let m = itoa::Buffer::new()
+                    .format(intset::get(d, i))
+                    .as_bytes()
+                    .to_vec();
+                (m, Repr::ints(intset::without(d, i)))
             }
-            Repr::Packed(d) => {
-                let i = rng.random_range(0..n);
-                let off = packed::offset_of(d, i);
-                let m = packed::at(d, off).to_vec();
-                packed::remove_at(d, off);
-                m
+            View::Packed(d) => {
+                let off = packed::offset_of(d, rng.random_range(0..n));
+                (
+                    packed::at(d, off).to_vec(),
+                    Repr::packed(packed::without(d, off)),
+                )
             }
-            Repr::Big(b) => b.pop_random(rng),
-        })
+            View::Big(_) => {
+                return match &mut self.repr {
+                    Repr::Big(b) => Some(b.pop_random(rng)),
+                    _ => None,
+                };
+            }
+        };
+        self.repr = repr;
+        Some(m)
     }
 
     /// `count` distinct members chosen at random, `count` < len (SRANDMEMBER's unique
@@ -292,7 +356,7 @@ impl Set {
     pub fn sample(&self, count: usize, rng: &mut impl Rng) -> Vec<Member<'_>> {
         let n = self.len();
         let count = count.min(n);
-        if let Repr::Big(b) = &self.repr {
+        if let View::Big(b) = self.view() {
             if count.saturating_mul(3) <= n {
                 // Few of many: distinct table slots are distinct members, and probing
                 // random slots costs no copy of the whole set.
@@ -318,8 +382,8 @@ impl Set {
     /// as Redis does for an intset); the big shape walks about `count` table slots. Every
     /// member present for a whole scan is visited at least once.
     pub fn scan<'a>(&'a self, cursor: u64, count: usize, mut visit: impl FnMut(Member<'a>)) -> u64 {
-        match &self.repr {
-            Repr::Big(b) => b.scan(cursor, count, visit),
+        match self.view() {
+            View::Big(b) => b.scan(cursor, count, visit),
             _ => {
                 for m in self.iter() {
                     visit(m);
@@ -429,12 +493,9 @@ mod intset {
         Err(lo)
     }
 
-    /// Inserts `v`; false if it was there.
-    pub fn insert(d: &mut Box<[u8]>, v: i64) -> bool {
-        let pos = match search(d, v) {
-            Ok(_) => return false,
-            Err(p) => p,
-        };
+    /// The buffer with `v` added, None if it was there.
+    pub fn inserted(d: &[u8], v: i64) -> Option<Vec<u8>> {
+        let pos = search(d, v).err()?;
         let n = len(d);
         let w = width(d).max(width_for(v));
         let mut out = Vec::with_capacity(1 + (n + 1) * w);
@@ -446,15 +507,16 @@ mod intset {
         for i in pos..n {
             write(&mut out, w, get(d, i));
         }
-        *d = out.into_boxed_slice();
-        true
+        Some(out)
     }
 
-    pub fn remove_at(d: &mut Box<[u8]>, i: usize) {
+    /// The buffer without its i-th value.
+    pub fn without(d: &[u8], i: usize) -> Vec<u8> {
         let w = width(d);
-        let mut v = std::mem::take(d).into_vec();
-        v.drain(1 + i * w..1 + (i + 1) * w);
-        *d = v.into_boxed_slice();
+        let mut v = Vec::with_capacity(d.len() - w);
+        v.extend_from_slice(&d[..1 + i * w]);
+        v.extend_from_slice(&d[1 + (i + 1) * w..]);
+        v
     }
 }
 
@@ -516,19 +578,22 @@ mod packed {
         v.extend_from_slice(m);
     }
 
-    pub fn push(d: &mut Box<[u8]>, m: &[u8]) {
+    /// The buffer with `m` appended.
+    pub fn pushed(d: &[u8], m: &[u8]) -> Vec<u8> {
         let mut v = Vec::with_capacity(d.len() + 1 + m.len());
         v.extend_from_slice(d);
         append(&mut v, m);
-        *d = v.into_boxed_slice();
+        v
     }
 
-    pub fn remove_at(d: &mut Box<[u8]>, off: usize) {
+    /// The buffer without the member at byte offset `off`.
+    pub fn without(d: &[u8], off: usize) -> Vec<u8> {
         let len = d[off] as usize;
-        let mut v = std::mem::take(d).into_vec();
-        v.drain(off..off + 1 + len);
+        let mut v = Vec::with_capacity(d.len() - 1 - len);
+        v.extend_from_slice(&d[..off]);
+        v.extend_from_slice(&d[off + 1 + len..]);
         v[0] -= 1;
-        *d = v.into_boxed_slice();
+        v
     }
 }
 
@@ -754,6 +819,29 @@ mod tests {
     }
 
     #[test]
+    fn small_sets_live_inline() {
+        let mut s = Set::new();
+        for v in 1..=10 {
+            s.add(v.to_string().as_bytes(), 512);
+        }
+        assert!(matches!(s.repr, Repr::SmallInts { .. }));
+        s.add(b"11", 512);
+        assert!(matches!(s.repr, Repr::Ints(_)));
+        s.remove(b"11");
+        assert!(matches!(s.repr, Repr::SmallInts { .. }));
+        let mut p = Set::for_member(b"a");
+        for m in ["a", "b", "c", "d", "e"] {
+            p.add(m.as_bytes(), 512);
+        }
+        assert!(matches!(p.repr, Repr::SmallPacked { .. }));
+        assert_eq!(p.len(), 5);
+        assert!(p.contains(b"e") && !p.contains(b"f"));
+        p.add(b"a longer member than fits inline", 512);
+        assert!(matches!(p.repr, Repr::Packed(_)));
+        assert_eq!(members(&p).len(), 6);
+    }
+
+    #[test]
     fn conversions() {
         let mut s = Set::new();
         for i in 0..3 {
@@ -762,18 +850,18 @@ mod tests {
         assert_eq!(s.encoding(), "intset");
         s.add(b"3", 3);
         assert_eq!(s.encoding(), "hashtable");
-        assert!(matches!(s.repr, Repr::Packed(_)));
+        assert!(matches!(s.view(), View::Packed(_)));
         for i in 4..200 {
             s.add(format!("m{i}").as_bytes(), 3);
         }
-        assert!(matches!(s.repr, Repr::Big(_)));
+        assert!(matches!(s.view(), View::Big(_)));
         assert_eq!(s.len(), 200);
         assert!(s.contains(b"3") && s.contains(b"m199"));
         let long = vec![b'x'; 100];
         let mut p = Set::for_member(b"a");
         p.add(b"a", 512);
         p.add(&long, 512);
-        assert!(matches!(p.repr, Repr::Big(_)));
+        assert!(matches!(p.view(), View::Big(_)));
         assert_eq!(members(&p), vec![b"a".to_vec(), long]);
     }
 
