@@ -219,8 +219,8 @@ fn read_one(
     let h = store.hash(key);
     let mut shard = store.lock(ctx.db(), h);
     match shard.lookup_read(h, key, ctx.now(), ctx.clock()) {
-        None => f(&mut ctx.out, None),
-        Some(e) => f(&mut ctx.out, Some(set_of(&e.value)?)),
+        None => f(ctx.out, None),
+        Some(e) => f(ctx.out, Some(set_of(&e.value)?)),
     }
 }
 
@@ -369,7 +369,7 @@ fn spop_count(ctx: &mut Ctx, args: &Args) -> CmdResult {
     if count >= size {
         // Redis answers through SUNION's code: the members of a freshly built copy, in
         // that copy's order, after a read lookup that counts as a keyspace hit.
-        reply_set(&mut ctx.out, &rebuilt(set, max));
+        reply_set(ctx.out, &rebuilt(set, max));
         shard.remove(h, key, now);
         shard.stats.keyspace_hits += 1;
         return Ok(());
@@ -392,7 +392,7 @@ fn spop_count(ctx: &mut Ctx, args: &Args) -> CmdResult {
             }
         }
         for m in set.iter() {
-            reply_member(&mut ctx.out, m);
+            reply_member(ctx.out, m);
         }
         if let Some(kept) = kept {
             *set = kept;
@@ -492,7 +492,7 @@ fn with_sets(
             .iter()
             .zip(&hashes)
             .map(|(k, &h)| {
-                let shard: &Shard = &shards[slot(h)];
+                let shard: &Shard = shards[slot(h)];
                 match &shard.table.find(h, |e| &*e.key == *k)?.value {
                     Value::Set(s) => Some(s),
                     _ => None,
@@ -572,7 +572,7 @@ fn sinter(ctx: &mut Ctx, args: &Args) -> CmdResult {
         let common = intersection(sets, 0);
         ctx.out.set(common.len());
         for m in common {
-            reply_member(&mut ctx.out, m);
+            reply_member(ctx.out, m);
         }
         None
     })
@@ -594,7 +594,7 @@ fn sunion(ctx: &mut Ctx, args: &Args) -> CmdResult {
     let keys: Vec<&[u8]> = args.iter_from(1).collect();
     let max = max_intset(ctx);
     with_sets(ctx, &keys, None, |ctx, sets| {
-        reply_set(&mut ctx.out, &union(sets, max));
+        reply_set(ctx.out, &union(sets, max));
         None
     })
 }
@@ -611,7 +611,7 @@ fn sdiff(ctx: &mut Ctx, args: &Args) -> CmdResult {
     let keys: Vec<&[u8]> = args.iter_from(1).collect();
     let max = max_intset(ctx);
     with_sets(ctx, &keys, None, |ctx, sets| {
-        reply_set(&mut ctx.out, &difference(sets, max));
+        reply_set(ctx.out, &difference(sets, max));
         None
     })
 }
