@@ -239,10 +239,10 @@ fn redis_benchmark_runs_clean() {
             "127.0.0.1",
             "-p",
             &port,
-            "-t",
-            "ping,set,get,incr,mset",
+            // No -t: redis-benchmark's whole default list, data type and LRANGE tests
+            // included.
             "-n",
-            "20000",
+            "5000",
             "-q",
         ],
         Vec::new(),
@@ -270,6 +270,20 @@ fn redis_benchmark_runs_clean() {
         "SET",
         "GET",
         "INCR",
+        "LPUSH",
+        "RPUSH",
+        "LPOP",
+        "RPOP",
+        "SADD",
+        "HSET",
+        "SPOP",
+        "ZADD",
+        "ZPOPMIN",
+        "LPUSH (needed to benchmark LRANGE)",
+        "LRANGE_100 (first 100 elements)",
+        "LRANGE_300 (first 300 elements)",
+        "LRANGE_500 (first 500 elements)",
+        "LRANGE_600 (first 600 elements)",
         "MSET (10 keys)",
     ] {
         let prefix = format!("{test}: ");
@@ -285,9 +299,13 @@ fn redis_benchmark_runs_clean() {
         assert!(rps > 0.0, "{line}");
         eprintln!("{line}");
     }
-    // The commands really ran: without -r the INCR test hits one key 20000 times.
+    // The commands really ran: without -r the INCR test hits one key 5000 times.
     let mut raw = common::Raw::connect(addr);
-    assert_eq!(raw.cmd("GET counter:__rand_int__"), b"$5\r\n20000\r\n");
+    assert_eq!(raw.cmd("GET counter:__rand_int__"), b"$4\r\n5000\r\n");
+    // LPUSH and RPUSH add 5000 each, LPOP and RPOP take 5000 each, then the LRANGE fill
+    // pushes 5000 more.
+    assert_eq!(raw.cmd("LLEN mylist"), b":5000\r\n");
+    assert_eq!(raw.cmd("TYPE myhash"), b"+hash\r\n");
     // SET and MSET store 3 random bytes (-d 3) under one key.
     let value = raw.cmd("GET key:__rand_int__");
     assert!(

@@ -706,3 +706,20 @@ fn resp3_replies_match() {
         "#,
     );
 }
+
+#[test]
+fn getkeys_of_numkeys_commands() {
+    let mut p = Pair::new();
+    p.script(
+        "
+        COMMAND GETKEYS lmpop 2 a b left
+        COMMAND GETKEYS lmpop 1 a b left
+        COMMAND GETKEYS lmpop 5 a b left
+        COMMAND GETKEYS lmpop 0 a left
+        COMMAND GETKEYS lmpop x a left
+        COMMAND GETKEYS blmpop 0 2 a b left
+        COMMAND GETKEYS blmpop 0 3 a b left
+        COMMAND GETKEYS lmove a b left right
+        ",
+    );
+}

@@ -59,7 +59,7 @@ pub fn register(t: &mut CommandTable) {
     ));
     // Redis marks LMPOP/BLMPOP `movablekeys` with key specs (0, 0, 0): their keys are
     // found from numkeys.
-    t.add(cmd("lmpop", -4, "write", WRITE_SLOW, (0, 0, 0), lmpop));
+    t.add(cmd("lmpop", -4, "write", WRITE_SLOW, (0, 0, 0), lmpop).with_numkeys(1));
     t.add(cmd(
         "blpop",
         -3,
@@ -92,14 +92,7 @@ pub fn register(t: &mut CommandTable) {
         (1, 2, 1),
         brpoplpush,
     ));
-    t.add(cmd(
-        "blmpop",
-        -5,
-        "write blocking",
-        BLOCKING,
-        (0, 0, 0),
-        blmpop,
-    ));
+    t.add(cmd("blmpop", -5, "write blocking", BLOCKING, (0, 0, 0), blmpop).with_numkeys(2));
 }
 
 /// Which end of a list.

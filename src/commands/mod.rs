@@ -155,6 +155,8 @@ pub mod flags {
     pub const MAY_REPLICATE: u32 = 1 << 13;
     pub const NO_MULTI: u32 = 1 << 14;
     pub const ALLOW_BUSY: u32 = 1 << 15;
+    /// Keys are found through a `numkeys` argument (set by `with_numkeys`).
+    pub const MOVABLEKEYS: u32 = 1 << 16;
 
     pub const NAMES: &[(u32, &str)] = &[
         (WRITE, "write"),
@@ -173,6 +175,7 @@ pub mod flags {
         (MAY_REPLICATE, "may_replicate"),
         (NO_MULTI, "no_multi"),
         (ALLOW_BUSY, "allow_busy"),
+        (MOVABLEKEYS, "movablekeys"),
     ];
 
     /// Parses a space-separated list of flag names; unknown names are a bug in the table.
@@ -235,6 +238,9 @@ pub struct CommandSpec {
     pub step: i32,
     pub handler: Handler,
     pub subcommands: Vec<CommandSpec>,
+    /// For commands whose keys follow a count (`ZUNION numkeys k1 k2 ...`): the index of
+    /// that count argument.
+    pub numkeys_at: Option<usize>,
     pub stats: CommandStats,
     /// Index into [`CommandTable::name_of`], set when the table is built, so a client's
     /// last command is recorded as one relaxed atomic store.
@@ -280,6 +286,32 @@ impl CommandSpec {
         out
     }
 
+    /// Declares the keys as `numkeys` arguments following argument `at` (the command is
+    /// then `movablekeys`, as Redis flags it).
+    pub fn with_numkeys(mut self, at: usize) -> Self {
+        self.numkeys_at = Some(at);
+        self.flags |= flags::MOVABLEKEYS;
+        self
+    }
+
+    /// Every key argument position of a request: the (first, last, step) range plus the
+    /// keys counted by a `numkeys` argument. None if that count is not a positive integer
+    /// within the arguments given.
+    pub fn all_key_positions(&self, args: &Args) -> Option<Vec<usize>> {
+        let mut keys = self.key_positions(args.len());
+        if let Some(at) = self.numkeys_at {
+            if at >= args.len() {
+                return None;
+            }
+            let n = crate::util::parse_i64(args.get(at))?;
+            if n <= 0 || n as u64 > (args.len() - at - 1) as u64 {
+                return None;
+            }
+            keys.extend(at + 1..=at + n as usize);
+        }
+        Some(keys)
+    }
+
     /// The name as COMMAND INFO prints it (the part after '|' for subcommands).
     pub fn short_name(&self) -> &'static str {
         self.name
@@ -305,6 +337,7 @@ pub fn cmd(
         step: keys.2,
         handler,
         subcommands: Vec::new(),
+        numkeys_at: None,
         stats: CommandStats::default(),
         id: 0,
     }

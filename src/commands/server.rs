@@ -914,7 +914,7 @@ fn command_getkeys(ctx: &mut Ctx, args: &Args) -> CmdResult {
     let Some(spec) = spec else {
         return Err(CmdError::new("ERR Invalid command specified"));
     };
-    if spec.first_key <= 0 {
+    if spec.first_key <= 0 && spec.numkeys_at.is_none() {
         return Err(CmdError::new("ERR The command has no key arguments"));
     }
     let argc = args.len() - 2;
@@ -923,13 +923,17 @@ fn command_getkeys(ctx: &mut Ctx, args: &Args) -> CmdResult {
             "ERR Invalid number of arguments specified for command",
         ));
     }
-    let keys = spec.key_positions(argc);
+    // The request under examination, as its own argument list.
+    let inner: Vec<Vec<u8>> = args.iter_from(2).map(|a| a.to_vec()).collect();
+    let req = crate::protocol::Request::from_owned(inner);
+    let inner = Args::new(&[], &req);
+    let keys = spec.all_key_positions(&inner).unwrap_or_default();
     if keys.is_empty() {
         return Err(CmdError::new("ERR Invalid arguments specified for command"));
     }
     ctx.out.array(keys.len());
     for k in keys {
-        ctx.out.bulk(args.get(k + 2));
+        ctx.out.bulk(inner.get(k));
     }
     Ok(())
 }
