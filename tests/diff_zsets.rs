@@ -464,8 +464,80 @@ fn set_operations() {
         ZUNIONSTORE d 2 a str
         ZUNIONSTORE str 1 a
         TYPE str
+        SADD s1 x y q
+        SADD ints 1 2 3
+        ZADD zi 5 1 6 7
+        ZUNION 2 a s1 WITHSCORES
+        ZUNION 2 s1 a WEIGHTS 3 1 AGGREGATE MAX WITHSCORES
+        ZINTER 2 a s1 WITHSCORES
+        ZINTER 2 ints zi WITHSCORES
+        ZDIFF 2 s1 a WITHSCORES
+        ZDIFF 2 ints zi WITHSCORES
+        ZINTERCARD 2 s1 a
+        ZUNIONSTORE d 2 ints s1
+        ZRANGE d 0 -1 WITHSCORES
+        OBJECT ENCODING d
+        ZUNION 1 s1
         "#,
     );
+}
+
+#[test]
+fn command_info_matches() {
+    let mut p = Pair::new();
+    for name in [
+        "zadd",
+        "zincrby",
+        "zrem",
+        "zscore",
+        "zmscore",
+        "zcard",
+        "zcount",
+        "zlexcount",
+        "zrank",
+        "zrevrank",
+        "zrange",
+        "zrangestore",
+        "zrangebyscore",
+        "zrevrangebyscore",
+        "zrangebylex",
+        "zrevrangebylex",
+        "zrevrange",
+        "zremrangebyrank",
+        "zremrangebyscore",
+        "zremrangebylex",
+        "zpopmin",
+        "zpopmax",
+        "zmpop",
+        "bzpopmin",
+        "bzpopmax",
+        "bzmpop",
+        "zrandmember",
+        "zunion",
+        "zinter",
+        "zdiff",
+        "zunionstore",
+        "zinterstore",
+        "zdiffstore",
+        "zintercard",
+        "zscan",
+    ] {
+        // Name, arity, flags, first/last/step key and ACL categories (the first 7 fields).
+        let (a, b) = p.both(&format!("COMMAND INFO {name}"));
+        let (ea, eb) = (common::elements(&a), common::elements(&b));
+        let (fa, fb) = (common::elements(&ea[0]), common::elements(&eb[0]));
+        for i in 0..7 {
+            assert_eq!(
+                common::show(&fa[i]),
+                common::show(&fb[i]),
+                "COMMAND INFO {name} field {i}"
+            );
+        }
+    }
+    p.check("COMMAND GETKEYS ZUNIONSTORE d 2 a b WEIGHTS 1 2");
+    p.check("COMMAND GETKEYS ZMPOP 2 a b MIN");
+    p.check("COMMAND GETKEYS BZMPOP 0 2 a b MIN");
+    p.check("COMMAND GETKEYS ZRANGESTORE d s 0 -1");
 }
 
 #[test]

@@ -189,7 +189,6 @@ pub fn register(t: &mut CommandTable) {
             (1, 1, 1),
             zpopmax,
         ),
-        // Redis flags the numkeys commands `movablekeys`; the table has no such flag.
         cmd(
             "zmpop",
             -4,
@@ -197,7 +196,8 @@ pub fn register(t: &mut CommandTable) {
             &["write", "sortedset", "slow"],
             (0, 0, 0),
             zmpop,
-        ),
+        )
+        .with_numkeys(1),
         cmd(
             "bzpopmin",
             -3,
@@ -221,7 +221,8 @@ pub fn register(t: &mut CommandTable) {
             &["write", "sortedset", "slow", "blocking"],
             (0, 0, 0),
             bzmpop,
-        ),
+        )
+        .with_numkeys(2),
         cmd(
             "zrandmember",
             -2,
@@ -237,7 +238,8 @@ pub fn register(t: &mut CommandTable) {
             &["read", "sortedset", "slow"],
             (0, 0, 0),
             zunion,
-        ),
+        )
+        .with_numkeys(1),
         cmd(
             "zinter",
             -3,
@@ -245,7 +247,8 @@ pub fn register(t: &mut CommandTable) {
             &["read", "sortedset", "slow"],
             (0, 0, 0),
             zinter,
-        ),
+        )
+        .with_numkeys(1),
         cmd(
             "zdiff",
             -3,
@@ -253,7 +256,8 @@ pub fn register(t: &mut CommandTable) {
             &["read", "sortedset", "slow"],
             (0, 0, 0),
             zdiff,
-        ),
+        )
+        .with_numkeys(1),
         cmd(
             "zunionstore",
             -4,
@@ -261,7 +265,8 @@ pub fn register(t: &mut CommandTable) {
             &["write", "sortedset", "slow"],
             (1, 1, 1),
             zunionstore,
-        ),
+        )
+        .with_numkeys(2),
         cmd(
             "zinterstore",
             -4,
@@ -269,7 +274,8 @@ pub fn register(t: &mut CommandTable) {
             &["write", "sortedset", "slow"],
             (1, 1, 1),
             zinterstore,
-        ),
+        )
+        .with_numkeys(2),
         cmd(
             "zdiffstore",
             -4,
@@ -277,7 +283,8 @@ pub fn register(t: &mut CommandTable) {
             &["write", "sortedset", "slow"],
             (1, 1, 1),
             zdiffstore,
-        ),
+        )
+        .with_numkeys(2),
         cmd(
             "zintercard",
             -3,
@@ -285,7 +292,8 @@ pub fn register(t: &mut CommandTable) {
             &["read", "sortedset", "slow"],
             (0, 0, 0),
             zintercard,
-        ),
+        )
+        .with_numkeys(1),
         cmd(
             "zscan",
             -3,
@@ -1550,14 +1558,9 @@ impl Source {
     }
 }
 
-/// The members of a set input. The set type on this branch is still the skeleton's
-/// placeholder, which exposes no members: until the set family lands this answers an
-/// error rather than a wrong result. With it: `s.iter().map(|m| m.to_vec()).collect()`.
-fn set_members(s: &crate::store::set::Set) -> Result<Vec<Vec<u8>>, CmdError> {
-    let _ = s;
-    Err(CmdError::new(
-        "ERR sets as sorted set inputs are not built yet",
-    ))
+/// The members of a set input (each counts with score 1, as in Redis).
+fn set_members(s: &crate::store::set::Set) -> Vec<Vec<u8>> {
+    s.iter().map(|m| m.to_vec()).collect()
 }
 
 /// Parses and runs a set operation (Redis's zunionInterDiffGenericCommand).
@@ -1598,7 +1601,7 @@ fn setop_generic(
             None => Vec::new(),
             Some(e) => match &e.value {
                 Value::ZSet(z) => z.collect(0, z.len(), false),
-                Value::Set(s) => set_members(s)?.into_iter().map(|m| (m, 1.0)).collect(),
+                Value::Set(s) => set_members(s).into_iter().map(|m| (m, 1.0)).collect(),
                 _ => return Err(CmdError::new(err::WRONGTYPE)),
             },
         };
