@@ -435,7 +435,12 @@ impl Gen {
             ($($e:expr),*) => {{ $( let v: Vec<u8> = $e; a.push(v); )* }};
         }
         let w = |s: &str| s.as_bytes().to_vec();
-        match self.rng.below(72) {
+        match self.rng.below(72 + 48) {
+            72.. => {
+                let (c, how) = self.collection_command();
+                a = c;
+                cmp = how;
+            }
             0..=3 => push!(w("GET"), self.key()),
             4..=8 => {
                 push!(w("SET"), self.key(), self.value());
@@ -761,6 +766,385 @@ impl Gen {
                     b.make_ascii_lowercase();
                 }
             }
+        }
+        (a, cmp)
+    }
+}
+
+/// Members of collections: small integers (intset), short strings, binary, a 70-byte
+/// string (past the listpack value limit) and numbers in other spellings.
+const MEMBERS: &[&[u8]] = &[
+    b"0",
+    b"1",
+    b"2",
+    b"3",
+    b"7",
+    b"-5",
+    b"100",
+    b"a",
+    b"b",
+    b"c",
+    b"m1",
+    b"x\x00y",
+    b"",
+    b"01",
+    b"1.5",
+    b"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+];
+
+const SCORES: &[&str] = &[
+    "0", "1", "-1", "2.5", "1e3", "-inf", "+inf", "inf", "0.1", "3", "nan", "x", "1e400",
+];
+
+impl Gen {
+    fn member(&mut self) -> Vec<u8> {
+        if self.rng.chance(5) {
+            return self.value();
+        }
+        self.rng.pick(MEMBERS).to_vec()
+    }
+
+    /// A member that keeps hashes and zsets in their compact (ordered) form, so replies
+    /// listing them compare exactly.
+    fn small_member(&mut self) -> Vec<u8> {
+        self.rng.pick(&MEMBERS[..15]).to_vec()
+    }
+
+    fn score(&mut self) -> Vec<u8> {
+        if self.rng.chance(70) {
+            return self.rng.range(-3, 12).to_string().into_bytes();
+        }
+        self.rng.pick(SCORES).as_bytes().to_vec()
+    }
+
+    fn score_bound(&mut self) -> Vec<u8> {
+        let b = self.score();
+        if self.rng.chance(30) {
+            let mut x = b"(".to_vec();
+            x.extend(b);
+            return x;
+        }
+        b
+    }
+
+    fn lex_bound(&mut self) -> Vec<u8> {
+        match self.rng.below(6) {
+            0 => b"-".to_vec(),
+            1 => b"+".to_vec(),
+            2 => b"a".to_vec(),
+            3 => {
+                let mut x = b"(".to_vec();
+                x.extend(self.small_member());
+                x
+            }
+            _ => {
+                let mut x = b"[".to_vec();
+                x.extend(self.small_member());
+                x
+            }
+        }
+    }
+
+    fn index(&mut self) -> Vec<u8> {
+        match self.rng.below(8) {
+            0 => self
+                .rng
+                .pick(&["x", "1.5", "9223372036854775808", "-9223372036854775808"])
+                .as_bytes()
+                .to_vec(),
+            _ => self.rng.range(-8, 8).to_string().into_bytes(),
+        }
+    }
+
+    fn side(&mut self) -> Vec<u8> {
+        self.rng
+            .pick(&["LEFT", "RIGHT", "left", "MIDDLE"])
+            .as_bytes()
+            .to_vec()
+    }
+
+    /// Commands of the collection types (lists, hashes, sets, sorted sets, HyperLogLog)
+    /// over the same keys as the string commands, so type errors come up naturally.
+    /// Random replies (SPOP, SRANDMEMBER, HRANDFIELD, ZRANDMEMBER) and blocking forms are
+    /// left to the family tests.
+    fn collection_command(&mut self) -> (Vec<Vec<u8>>, Cmp) {
+        let mut a: Vec<Vec<u8>> = Vec::new();
+        let mut cmp = Cmp::Exact;
+        macro_rules! push {
+            ($($e:expr),*) => {{ $( let v: Vec<u8> = $e; a.push(v); )* }};
+        }
+        let w = |s: &str| s.as_bytes().to_vec();
+        match self.rng.below(48) {
+            0..=2 => {
+                push!(
+                    w(self.rng.pick(&["LPUSH", "RPUSH", "LPUSHX", "RPUSHX"])),
+                    self.key()
+                );
+                for _ in 0..self.rng.range(1, 4) {
+                    push!(self.member());
+                }
+            }
+            3 | 4 => {
+                push!(w(self.rng.pick(&["LPOP", "RPOP"])), self.key());
+                if self.rng.chance(50) {
+                    push!(self.index());
+                }
+            }
+            5 => push!(w("LRANGE"), self.key(), self.index(), self.index()),
+            6 => push!(
+                w(self.rng.pick(&["LLEN", "LINDEX"])),
+                self.key(),
+                self.index()
+            ),
+            7 => push!(w("LSET"), self.key(), self.index(), self.member()),
+            8 => push!(
+                w("LINSERT"),
+                self.key(),
+                w(self.rng.pick(&["BEFORE", "AFTER", "after", "X"])),
+                self.member(),
+                self.member()
+            ),
+            9 => push!(w("LREM"), self.key(), self.index(), self.member()),
+            10 => push!(w("LTRIM"), self.key(), self.index(), self.index()),
+            11 => {
+                push!(w("LPOS"), self.key(), self.member());
+                for _ in 0..self.rng.below(3) {
+                    push!(
+                        w(self.rng.pick(&["RANK", "COUNT", "MAXLEN", "FOO"])),
+                        self.index()
+                    );
+                }
+            }
+            12 => push!(w("LMOVE"), self.key(), self.key(), self.side(), self.side()),
+            13 => push!(w("RPOPLPUSH"), self.key(), self.key()),
+            14 => {
+                let n = self.rng.range(1, 3);
+                push!(w("LMPOP"), n.to_string().into_bytes());
+                for _ in 0..n {
+                    push!(self.key());
+                }
+                push!(self.side());
+                if self.rng.chance(40) {
+                    push!(w("COUNT"), self.index());
+                }
+            }
+            15..=17 => {
+                push!(
+                    w(self.rng.pick(&["HSET", "HSET", "HMSET", "HSETNX"])),
+                    self.key()
+                );
+                for _ in 0..self.rng.range(1, 3) {
+                    push!(self.small_member(), self.small_member());
+                }
+            }
+            18 => push!(
+                w(self.rng.pick(&["HGET", "HEXISTS", "HSTRLEN"])),
+                self.key(),
+                self.small_member()
+            ),
+            19 => {
+                push!(w(self.rng.pick(&["HMGET", "HDEL"])), self.key());
+                for _ in 0..self.rng.range(1, 3) {
+                    push!(self.small_member());
+                }
+            }
+            20 => push!(
+                w(self.rng.pick(&["HGETALL", "HKEYS", "HVALS", "HLEN"])),
+                self.key()
+            ),
+            21 => push!(w("HINCRBY"), self.key(), self.small_member(), self.index()),
+            22 => push!(
+                w("HINCRBYFLOAT"),
+                self.key(),
+                self.small_member(),
+                self.score()
+            ),
+            23 | 24 => {
+                push!(w(self.rng.pick(&["SADD", "SADD", "SREM"])), self.key());
+                for _ in 0..self.rng.range(1, 4) {
+                    push!(self.member());
+                }
+            }
+            25 => {
+                push!(w(self.rng.pick(&["SMEMBERS", "SCARD"])), self.key());
+                cmp = Cmp::Unordered;
+            }
+            26 => {
+                push!(
+                    w(self.rng.pick(&["SISMEMBER", "SMISMEMBER"])),
+                    self.key(),
+                    self.member()
+                );
+            }
+            27 => push!(w("SMOVE"), self.key(), self.key(), self.member()),
+            28 => {
+                push!(w(self.rng.pick(&["SINTER", "SUNION", "SDIFF"])));
+                for _ in 0..self.rng.range(1, 3) {
+                    push!(self.key());
+                }
+                cmp = Cmp::Unordered;
+            }
+            29 => {
+                push!(w(self.rng.pick(&[
+                    "SINTERSTORE",
+                    "SUNIONSTORE",
+                    "SDIFFSTORE"
+                ])));
+                for _ in 0..self.rng.range(2, 4) {
+                    push!(self.key());
+                }
+            }
+            30 => {
+                let n = self.rng.range(1, 3);
+                push!(
+                    w(self.rng.pick(&["SINTERCARD", "ZINTERCARD"])),
+                    n.to_string().into_bytes()
+                );
+                for _ in 0..n {
+                    push!(self.key());
+                }
+                if self.rng.chance(40) {
+                    push!(w("LIMIT"), self.index());
+                }
+            }
+            31..=33 => {
+                push!(w("ZADD"), self.key());
+                if self.rng.chance(30) {
+                    push!(w(self.rng.pick(&["NX", "XX", "GT", "LT", "CH", "INCR"])));
+                }
+                for _ in 0..self.rng.range(1, 3) {
+                    push!(self.score(), self.small_member());
+                }
+            }
+            34 => push!(w("ZINCRBY"), self.key(), self.score(), self.small_member()),
+            35 => {
+                push!(w(self.rng.pick(&["ZREM", "ZMSCORE"])), self.key());
+                for _ in 0..self.rng.range(1, 3) {
+                    push!(self.small_member());
+                }
+            }
+            36 => push!(
+                w(self.rng.pick(&["ZSCORE", "ZRANK", "ZREVRANK"])),
+                self.key(),
+                self.small_member()
+            ),
+            37 => push!(w(self.rng.pick(&["ZCARD", "TYPE", "OBJECT"])), self.key()),
+            38 => push!(
+                w("ZCOUNT"),
+                self.key(),
+                self.score_bound(),
+                self.score_bound()
+            ),
+            39 => push!(
+                w(self.rng.pick(&[
+                    "ZLEXCOUNT",
+                    "ZRANGEBYLEX",
+                    "ZREVRANGEBYLEX",
+                    "ZREMRANGEBYLEX"
+                ])),
+                self.key(),
+                self.lex_bound(),
+                self.lex_bound()
+            ),
+            40 => {
+                push!(w("ZRANGE"), self.key());
+                match self.rng.below(3) {
+                    0 => push!(self.index(), self.index()),
+                    1 => push!(self.score_bound(), self.score_bound(), w("BYSCORE")),
+                    _ => push!(self.lex_bound(), self.lex_bound(), w("BYLEX")),
+                }
+                if self.rng.chance(40) {
+                    push!(w("REV"));
+                }
+                if self.rng.chance(30) {
+                    push!(w("LIMIT"), self.index(), self.index());
+                }
+                if self.rng.chance(40) {
+                    push!(w("WITHSCORES"));
+                }
+            }
+            41 => {
+                push!(
+                    w(self
+                        .rng
+                        .pick(&["ZRANGEBYSCORE", "ZREVRANGEBYSCORE", "ZREMRANGEBYSCORE"])),
+                    self.key(),
+                    self.score_bound(),
+                    self.score_bound()
+                );
+                if self.rng.chance(40) {
+                    push!(w("WITHSCORES"));
+                }
+            }
+            42 => push!(
+                w(self
+                    .rng
+                    .pick(&["ZREMRANGEBYRANK", "ZREVRANGE", "ZRANGESTORE"])),
+                self.key(),
+                self.index(),
+                self.index()
+            ),
+            43 => {
+                push!(w(self.rng.pick(&["ZPOPMIN", "ZPOPMAX"])), self.key());
+                if self.rng.chance(50) {
+                    push!(self.index());
+                }
+            }
+            44 => {
+                let store = self.rng.chance(50);
+                let name = self.rng.pick(&["ZUNION", "ZINTER", "ZDIFF"]);
+                if store {
+                    push!(format!("{name}STORE").into_bytes(), self.key());
+                } else {
+                    push!(w(name));
+                }
+                let n = self.rng.range(1, 3);
+                push!(n.to_string().into_bytes());
+                for _ in 0..n {
+                    push!(self.key());
+                }
+                if self.rng.chance(30) && name != "ZDIFF" {
+                    push!(w("WEIGHTS"));
+                    for _ in 0..n {
+                        push!(self.score());
+                    }
+                }
+                if self.rng.chance(30) && name != "ZDIFF" {
+                    push!(
+                        w("AGGREGATE"),
+                        w(self.rng.pick(&["SUM", "MIN", "MAX", "AVG"]))
+                    );
+                }
+                if !store && self.rng.chance(50) {
+                    push!(w("WITHSCORES"));
+                }
+            }
+            45 => {
+                let n = self.rng.range(1, 2);
+                push!(w("ZMPOP"), n.to_string().into_bytes());
+                for _ in 0..n {
+                    push!(self.key());
+                }
+                push!(w(self.rng.pick(&["MIN", "MAX", "LEFT"])));
+                if self.rng.chance(40) {
+                    push!(w("COUNT"), self.index());
+                }
+            }
+            46 => {
+                push!(w("PFADD"), self.key());
+                for _ in 0..self.rng.below(4) {
+                    push!(self.member());
+                }
+            }
+            _ => {
+                push!(w(self.rng.pick(&["PFCOUNT", "PFMERGE"])));
+                for _ in 0..self.rng.range(1, 3) {
+                    push!(self.key());
+                }
+            }
+        }
+        if a[0] == b"OBJECT" {
+            a.insert(1, w("ENCODING"));
         }
         (a, cmp)
     }
