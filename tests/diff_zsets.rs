@@ -1014,3 +1014,47 @@ fn blocked_pops_are_served_by_writes_and_time_out() {
         );
     }
 }
+
+/// Lex ranges over members that are not in lex order (mixed scores): Redis's listpack
+/// walk decides the answer, and ours walks the same way (found by diff_random).
+#[test]
+fn lex_ranges_over_mixed_scores_walk_like_redis() {
+    let mut p = Pair::new();
+    let queries = [
+        "ZRANGEBYLEX z - +",
+        "ZRANGEBYLEX z [b +",
+        "ZRANGEBYLEX z (a [c",
+        "ZRANGEBYLEX z [m1 +",
+        "ZREVRANGEBYLEX z + [b",
+        "ZREVRANGEBYLEX z [c (a",
+        "ZREVRANGEBYLEX z + - LIMIT 1 2",
+        "ZRANGEBYLEX z - + LIMIT 1 2",
+        "ZRANGEBYLEX z - [b LIMIT 2 5",
+        "ZRANGE z [b + BYLEX REV",
+        "ZRANGE z [a [d BYLEX LIMIT 1 1",
+        "ZLEXCOUNT z [b +",
+        "ZLEXCOUNT z - [b",
+        "ZLEXCOUNT z [m1 +",
+    ];
+    for fill in [
+        "ZADD z 1 b 2 a 3 d 0 c",
+        "ZADD z 1 m1 2 a 3 x 4 b 5 c",
+        "ZADD z 5 a 4 b 3 c 2 d 1 e",
+    ] {
+        p.check("DEL z");
+        p.check(fill);
+        for q in queries {
+            p.check(q);
+        }
+        for rem in [
+            "ZREMRANGEBYLEX z [b [c",
+            "ZREMRANGEBYLEX z [m1 +",
+            "ZREMRANGEBYLEX z - +",
+        ] {
+            p.check("DEL z");
+            p.check(fill);
+            p.check(rem);
+            p.check("ZRANGE z 0 -1 WITHSCORES");
+        }
+    }
+}

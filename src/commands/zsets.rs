@@ -586,7 +586,71 @@ impl LexRange {
         }
     }
 
+    /// Redis's `sdscmplex(min, max) > 0`, or equal with an exclusive end: a range no
+    /// member can be in.
+    fn bounds_empty(&self) -> bool {
+        use std::cmp::Ordering::*;
+        let c = match (&self.min, &self.max) {
+            (LexItem::Min, LexItem::Min) | (LexItem::Max, LexItem::Max) => Equal,
+            (LexItem::Min, _) | (_, LexItem::Max) => Less,
+            (LexItem::Max, _) | (_, LexItem::Min) => Greater,
+            (LexItem::Value(a, _), LexItem::Value(b, _)) => a.as_slice().cmp(b.as_slice()),
+        };
+        let exclusive = matches!(self.min, LexItem::Value(_, true))
+            || matches!(self.max, LexItem::Value(_, true));
+        c == Greater || (c == Equal && exclusive)
+    }
+
+    /// The walk Redis's listpack code does (`zzlFirstInLexRange`/`zzlLastInLexRange`, then
+    /// element by element), which on a zset whose members are not in lex order (mixed
+    /// scores) gives answers a binary search would not. Returns (first rank visited,
+    /// count), walking down from that rank when `reverse`. `offset` elements are skipped
+    /// without being checked, as Redis skips them.
+    fn walk_packed(&self, z: &ZSet, reverse: bool, offset: usize, limit: i64) -> (usize, usize) {
+        let items = z.collect(0, z.len(), false);
+        let len = items.len();
+        if len == 0
+            || self.bounds_empty()
+            || !self.gte_min(&items[len - 1].0)
+            || !self.lte_max(&items[0].0)
+        {
+            return (0, 0);
+        }
+        let within = |n: usize| limit < 0 || (n as u64) < limit as u64;
+        if !reverse {
+            let Some(first) = (0..len).find(|&i| self.gte_min(&items[i].0)) else {
+                return (0, 0);
+            };
+            if !self.lte_max(&items[first].0) {
+                return (0, 0);
+            }
+            let from = first.saturating_add(offset);
+            let mut n = 0;
+            while from + n < len && within(n) && self.lte_max(&items[from + n].0) {
+                n += 1;
+            }
+            (from, n)
+        } else {
+            let Some(last) = (0..len).rev().find(|&i| self.lte_max(&items[i].0)) else {
+                return (0, 0);
+            };
+            if !self.gte_min(&items[last].0) || offset > last {
+                return (0, 0);
+            }
+            let from = last - offset;
+            let mut n = 0;
+            while n <= from && within(n) && self.gte_min(&items[from - n].0) {
+                n += 1;
+            }
+            (from, n)
+        }
+    }
+
     fn ranks(&self, z: &ZSet) -> (usize, usize) {
+        if z.encoding() == "listpack" {
+            let (from, n) = self.walk_packed(z, false, 0, -1);
+            return (from, from + n);
+        }
         let start = z.count_prefix(|_, m| !self.gte_min(m));
         let end = z.count_prefix(|_, m| self.lte_max(m));
         (start, end.max(start))
@@ -1027,6 +1091,14 @@ fn parse_range(
 /// The elements a range selects as (first ascending rank to visit, count, walk downwards).
 fn select(spec: &RangeSpec, z: &ZSet) -> (usize, usize) {
     let len = z.len();
+    if let Range::Lex(r) = &spec.range {
+        if z.encoding() == "listpack" {
+            if spec.offset < 0 || (spec.offset > 0 && spec.offset as u64 >= len as u64) {
+                return (0, 0);
+            }
+            return r.walk_packed(z, spec.reverse, spec.offset as usize, spec.limit);
+        }
+    }
     let (start, end) = match &spec.range {
         Range::Rank(a, b) => {
             return match rank_interval(*a, *b, len) {
