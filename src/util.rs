@@ -75,6 +75,23 @@ pub fn parse_f64(s: &[u8]) -> Option<f64> {
     Some(v)
 }
 
+/// Redis's start/stop arithmetic (LRANGE, LTRIM, ZRANGE, ZREMRANGEBYRANK): negative
+/// indexes count from the end, `stop` is inclusive and clamped to the last element.
+/// Returns the positions as [start, end), or None when the range selects nothing.
+pub fn index_range(start: i64, stop: i64, len: usize) -> Option<(usize, usize)> {
+    let llen = len as i64;
+    let start = if start < 0 {
+        (llen + start).max(0)
+    } else {
+        start
+    };
+    let stop = if stop < 0 { llen + stop } else { stop };
+    if start > stop || start >= llen {
+        return None;
+    }
+    Some((start as usize, stop.min(llen - 1) as usize + 1))
+}
+
 /// Formats a double as Redis 7.0 replies with it (`%.17g`, with `inf`/`-inf`).
 pub fn format_double(v: f64) -> String {
     if v.is_infinite() {

@@ -327,27 +327,13 @@ fn lrange(ctx: &mut Ctx, args: &Args) -> CmdResult {
         return Ok(());
     };
     let list = as_list(&mut e.value)?;
-    let llen = list.len() as i64;
-    let (mut start, mut stop) = (start, stop);
-    if start < 0 {
-        start += llen;
-    }
-    if stop < 0 {
-        stop += llen;
-    }
-    if start < 0 {
-        start = 0;
-    }
-    if start > stop || start >= llen {
+    let Some((start, end)) = crate::util::index_range(start, stop, list.len()) else {
         ctx.out.array(0);
         return Ok(());
-    }
-    if stop >= llen {
-        stop = llen - 1;
-    }
-    let n = (stop - start + 1) as usize;
+    };
+    let n = end - start;
     ctx.out.array(n);
-    for e in list.iter_from(start as usize).take(n) {
+    for e in list.iter_from(start).take(n) {
         write_elem(ctx.out, e);
     }
     Ok(())
@@ -545,27 +531,13 @@ fn ltrim(ctx: &mut Ctx, args: &Args) -> CmdResult {
         return Ok(());
     };
     let list = as_list(&mut e.value)?;
-    let llen = list.len() as i64;
-    let (mut start, mut stop) = (start, stop);
-    if start < 0 {
-        start += llen;
-    }
-    if stop < 0 {
-        stop += llen;
-    }
-    if start < 0 {
-        start = 0;
-    }
-    let (ltrim, rtrim) = if start > stop || start >= llen {
-        (llen, 0)
-    } else {
-        if stop >= llen {
-            stop = llen - 1;
-        }
-        (start, llen - stop - 1)
+    let len = list.len();
+    let (ltrim, rtrim) = match crate::util::index_range(start, stop, len) {
+        Some((start, end)) => (start, len - end),
+        None => (len, 0),
     };
-    list.drop_front(ltrim as usize);
-    list.drop_back(rtrim as usize);
+    list.drop_front(ltrim);
+    list.drop_back(rtrim);
     remove_if_empty(&mut shard, h, key, now);
     ctx.out.ok();
     Ok(())

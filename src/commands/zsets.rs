@@ -657,21 +657,6 @@ impl LexRange {
     }
 }
 
-/// Redis's index arithmetic for rank ranges: the ascending ranks [start, end) or None.
-fn rank_interval(start: i64, end: i64, len: usize) -> Option<(usize, usize)> {
-    let llen = len as i64;
-    let mut start = if start < 0 { llen + start } else { start };
-    let end = if end < 0 { llen + end } else { end };
-    if start < 0 {
-        start = 0;
-    }
-    if start > end || start >= llen {
-        return None;
-    }
-    let end = end.min(llen - 1);
-    Some((start as usize, end as usize + 1))
-}
-
 // ---------------------------------------------------------------------------------------
 // Store access
 // ---------------------------------------------------------------------------------------
@@ -1101,7 +1086,7 @@ fn select(spec: &RangeSpec, z: &ZSet) -> (usize, usize) {
     }
     let (start, end) = match &spec.range {
         Range::Rank(a, b) => {
-            return match rank_interval(*a, *b, len) {
+            return match crate::util::index_range(*a, *b, len) {
                 None => (0, 0),
                 Some((s, e)) => {
                     if spec.reverse {
@@ -1252,7 +1237,7 @@ fn remrange_generic(ctx: &mut Ctx, args: &Args, rangetype: RangeType) -> CmdResu
     };
     let z = zset_of(e)?;
     let (start, end) = match &range {
-        Range::Rank(a, b) => rank_interval(*a, *b, z.len()).unwrap_or((0, 0)),
+        Range::Rank(a, b) => crate::util::index_range(*a, *b, z.len()).unwrap_or((0, 0)),
         Range::Score(r) => r.ranks(z),
         Range::Lex(r) => r.ranks(z),
     };
