@@ -516,3 +516,32 @@ fn pfselftest_passes() {
         .expect("PFSELFTEST");
     assert_eq!(r, "OK");
 }
+
+/// An empty sparse HLL is 18 bytes: SET back from GET it is a short inline string in our
+/// store, and must still read and update as an HLL.
+#[test]
+fn short_hll_written_with_set_still_works() {
+    let mut p = Pair::new();
+    p.check("PFADD empty");
+    let (ours, redis) = p.both("GET empty");
+    assert_eq!(ours, redis);
+    let bytes = common::elements(&ours)[0].clone();
+    // The bulk's payload: after "$18\r\n", before the final "\r\n".
+    let start = bytes.iter().position(|&b| b == b'\n').unwrap() + 1;
+    let payload = &bytes[start..bytes.len() - 2];
+    assert_eq!(payload.len(), 18);
+    let (a, b) = p.both_args(&[b"SET", b"copy", payload]);
+    assert_eq!(a, b);
+    p.script(
+        "
+        OBJECT ENCODING copy
+        PFCOUNT copy
+        PFADD copy a b c
+        PFCOUNT copy
+        GET copy
+        OBJECT ENCODING copy
+        PFMERGE copy empty
+        GET copy
+        ",
+    );
+}

@@ -630,10 +630,10 @@ pub mod hll {
 
 /// `isHLLObjectOrReply`: the value's HLL bytes, or the error Redis replies.
 fn hll_bytes(v: &Value) -> Result<&[u8], CmdError> {
-    match v {
-        Value::Str { data, .. } if hll::is_valid_header(data) => Ok(data),
+    match v.str_slice() {
+        Some(data) if hll::is_valid_header(data) => Ok(data),
         // An int-encoded string is not sds-encoded: never an HLL.
-        Value::Str { .. } | Value::Int(_) | Value::OwnInt(_) => Err(CmdError::new(NOT_HLL)),
+        _ if v.is_string() => Err(CmdError::new(NOT_HLL)),
         _ => Err(CmdError::new(err::WRONGTYPE)),
     }
 }

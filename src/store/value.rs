@@ -7,6 +7,10 @@
 /// Longest string Redis stores as `embstr` (OBJ_ENCODING_EMBSTR_SIZE_LIMIT).
 pub const EMBSTR_LIMIT: usize = 44;
 
+/// Strings up to this length live inside the value itself (no allocation of their own):
+/// the most a 32-byte `Value` can hold beside its tag and a length byte.
+pub const SMALL_MAX: usize = 30;
+
 /// Redis keeps one shared object for each of the integers 0..9999 (OBJ_SHARED_INTEGERS).
 pub const SHARED_INTEGERS: i64 = 10_000;
 
@@ -27,6 +31,13 @@ pub enum Value {
         data: Vec<u8>,
         raw: bool,
     },
+    /// A short string kept inline (Redis reports it as `embstr`, which it also is in
+    /// Redis: one allocation with its object). Saves an allocation and a cache miss on
+    /// every GET and SET of a small value.
+    Small {
+        len: u8,
+        data: [u8; SMALL_MAX],
+    },
     List(super::list::List),
     Hash(super::hash::Hash),
     Set(super::set::Set),
@@ -41,9 +52,26 @@ impl Value {
                 return Value::Int(i);
             }
         }
+        if data.len() <= SMALL_MAX {
+            let mut inline = [0u8; SMALL_MAX];
+            inline[..data.len()].copy_from_slice(data);
+            return Value::Small {
+                len: data.len() as u8,
+                data: inline,
+            };
+        }
         Value::Str {
             raw: data.len() > EMBSTR_LIMIT,
             data: data.to_vec(),
+        }
+    }
+
+    /// The bytes of a string that is not int-encoded (None for integers and other types).
+    pub fn str_slice(&self) -> Option<&[u8]> {
+        match self {
+            Value::Str { data, .. } => Some(data),
+            Value::Small { len, data } => Some(&data[..*len as usize]),
+            _ => None,
         }
     }
 
@@ -64,7 +92,7 @@ impl Value {
     /// The name TYPE replies with.
     pub fn type_name(&self) -> &'static str {
         match self {
-            Value::Int(_) | Value::OwnInt(_) | Value::Str { .. } => "string",
+            Value::Int(_) | Value::OwnInt(_) | Value::Str { .. } | Value::Small { .. } => "string",
             Value::List(_) => "list",
             Value::Hash(_) => "hash",
             Value::Set(_) => "set",
@@ -76,7 +104,7 @@ impl Value {
     pub fn encoding(&self) -> &'static str {
         match self {
             Value::Int(_) | Value::OwnInt(_) => "int",
-            Value::Str { raw: false, .. } => "embstr",
+            Value::Str { raw: false, .. } | Value::Small { .. } => "embstr",
             Value::Str { raw: true, .. } => "raw",
             Value::List(v) => v.encoding(),
             Value::Hash(v) => v.encoding(),
@@ -86,7 +114,10 @@ impl Value {
     }
 
     pub fn is_string(&self) -> bool {
-        matches!(self, Value::Int(_) | Value::OwnInt(_) | Value::Str { .. })
+        matches!(
+            self,
+            Value::Int(_) | Value::OwnInt(_) | Value::Str { .. } | Value::Small { .. }
+        )
     }
 
     /// The bytes of a string value (formatting an integer), or None for other types.
@@ -96,6 +127,7 @@ impl Value {
                 itoa::Buffer::new().format(*i).as_bytes().to_vec(),
             )),
             Value::Str { data, .. } => Some(std::borrow::Cow::Borrowed(data)),
+            Value::Small { len, data } => Some(std::borrow::Cow::Borrowed(&data[..*len as usize])),
             _ => None,
         }
     }
@@ -106,6 +138,12 @@ impl Value {
         if let Some(i) = self.as_int() {
             *self = Value::Str {
                 data: itoa::Buffer::new().format(i).as_bytes().to_vec(),
+                raw: true,
+            };
+        }
+        if let Value::Small { len, data } = self {
+            *self = Value::Str {
+                data: data[..*len as usize].to_vec(),
                 raw: true,
             };
         }
@@ -123,6 +161,7 @@ impl Value {
         match self {
             Value::Int(i) | Value::OwnInt(i) => Some(itoa::Buffer::new().format(*i).len()),
             Value::Str { data, .. } => Some(data.len()),
+            Value::Small { len, .. } => Some(*len as usize),
             _ => None,
         }
     }
@@ -136,6 +175,10 @@ impl Value {
             Value::Str { data, raw } => Value::Str {
                 data: data.clone(),
                 raw: *raw,
+            },
+            Value::Small { len, data } => Value::Small {
+                len: *len,
+                data: *data,
             },
             Value::List(v) => Value::List(v.duplicate()),
             Value::Hash(v) => Value::Hash(v.duplicate()),
