@@ -217,12 +217,6 @@ impl Tree {
         }
     }
 
-    fn fix(&mut self, t: u32) {
-        let n = &self.nodes[t as usize];
-        let s = 1 + self.size(n.left) + self.size(n.right);
-        self.nodes[t as usize].size = s as u32;
-    }
-
     /// Whether node `a` sorts before node `b`.
     #[inline]
     fn node_before(&self, a: u32, b: u32) -> bool {
@@ -230,25 +224,9 @@ impl Tree {
         before(x.score, &x.member, y.score, &y.member)
     }
 
-    /// Splits subtree `t` into (nodes before `k`, nodes not before `k`).
-    fn split(&mut self, t: u32, k: u32) -> (u32, u32) {
-        if t == NIL {
-            return (NIL, NIL);
-        }
-        if self.node_before(t, k) {
-            let (a, b) = self.split(self.nodes[t as usize].right, k);
-            self.nodes[t as usize].right = a;
-            self.fix(t);
-            (t, b)
-        } else {
-            let (a, b) = self.split(self.nodes[t as usize].left, k);
-            self.nodes[t as usize].left = b;
-            self.fix(t);
-            (a, t)
-        }
-    }
-
-    /// Joins two subtrees where every node of `a` sorts before every node of `b`.
+    /// Joins two subtrees where every node of `a` sorts before every node of `b`. Sizes
+    /// are adjusted on the way down rather than recomputed from both children, which
+    /// would read two more nodes (two more cache misses) per level.
     fn merge(&mut self, a: u32, b: u32) -> u32 {
         if a == NIL {
             return b;
@@ -257,24 +235,27 @@ impl Tree {
             return a;
         }
         if self.nodes[a as usize].prio > self.nodes[b as usize].prio {
+            let sb = self.nodes[b as usize].size;
+            self.nodes[a as usize].size += sb;
             let r = self.merge(self.nodes[a as usize].right, b);
             self.nodes[a as usize].right = r;
-            self.fix(a);
             a
         } else {
+            let sa = self.nodes[a as usize].size;
+            self.nodes[b as usize].size += sa;
             let l = self.merge(a, self.nodes[b as usize].left);
             self.nodes[b as usize].left = l;
-            self.fix(b);
             b
         }
     }
 
-    /// Unlinks node `k` from subtree `t`; returns the new subtree root.
+    /// Unlinks node `k` from subtree `t` (which holds it); returns the new subtree root.
     fn unlink(&mut self, t: u32, k: u32) -> u32 {
         if t == k {
             let (l, r) = (self.nodes[t as usize].left, self.nodes[t as usize].right);
             return self.merge(l, r);
         }
+        self.nodes[t as usize].size -= 1;
         if self.node_before(t, k) {
             let r = self.unlink(self.nodes[t as usize].right, k);
             self.nodes[t as usize].right = r;
@@ -282,8 +263,57 @@ impl Tree {
             let l = self.unlink(self.nodes[t as usize].left, k);
             self.nodes[t as usize].left = l;
         }
-        self.fix(t);
         t
+    }
+
+    /// Inserts node `k` into subtree `t` as a leaf and rotates it up while its priority
+    /// beats its parent's: one root-to-leaf path and about two rotations, where a
+    /// split and two merges walk three paths.
+    fn insert_at(&mut self, t: u32, k: u32) -> u32 {
+        if t == NIL {
+            return k;
+        }
+        self.nodes[t as usize].size += 1;
+        if self.node_before(k, t) {
+            let l = self.insert_at(self.nodes[t as usize].left, k);
+            self.nodes[t as usize].left = l;
+            if self.nodes[l as usize].prio > self.nodes[t as usize].prio {
+                return self.rotate_right(t);
+            }
+        } else {
+            let r = self.insert_at(self.nodes[t as usize].right, k);
+            self.nodes[t as usize].right = r;
+            if self.nodes[r as usize].prio > self.nodes[t as usize].prio {
+                return self.rotate_left(t);
+            }
+        }
+        t
+    }
+
+    /// Lifts the left child of `t` above it.
+    fn rotate_right(&mut self, t: u32) -> u32 {
+        let l = self.nodes[t as usize].left;
+        let lr = self.nodes[l as usize].right;
+        let total = self.nodes[t as usize].size;
+        let t_size = total - self.nodes[l as usize].size + self.size(lr) as u32;
+        self.nodes[t as usize].left = lr;
+        self.nodes[t as usize].size = t_size;
+        self.nodes[l as usize].right = t;
+        self.nodes[l as usize].size = total;
+        l
+    }
+
+    /// Lifts the right child of `t` above it.
+    fn rotate_left(&mut self, t: u32) -> u32 {
+        let r = self.nodes[t as usize].right;
+        let rl = self.nodes[r as usize].left;
+        let total = self.nodes[t as usize].size;
+        let t_size = total - self.nodes[r as usize].size + self.size(rl) as u32;
+        self.nodes[t as usize].right = rl;
+        self.nodes[t as usize].size = t_size;
+        self.nodes[r as usize].left = t;
+        self.nodes[r as usize].size = total;
+        r
     }
 
     fn link(&mut self, k: u32) {
@@ -293,9 +323,7 @@ impl Tree {
             n.right = NIL;
             n.size = 1;
         }
-        let (l, r) = self.split(self.root, k);
-        let l = self.merge(l, k);
-        self.root = self.merge(l, r);
+        self.root = self.insert_at(self.root, k);
     }
 
     fn next_prio(&mut self) -> u32 {
