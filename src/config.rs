@@ -262,7 +262,14 @@ pub static PARAMS: &[Param] = &[
         name: "proto-max-bulk-len",
         get: |c| c.proto_max_bulk_len.to_string(),
         set: Some(|c, v| {
-            c.proto_max_bulk_len = mem_in(v, 1024 * 1024, i64::MAX)?;
+            let n = mem_in(v, 1024 * 1024, i64::MAX)?;
+            // Redis allows more; a key's length is kept in 32 bits here.
+            if n > u32::MAX as i64 {
+                return Err(
+                    "this server accepts at most 4294967295 (keys are kept below 4 GB)".into(),
+                );
+            }
+            c.proto_max_bulk_len = n;
             Ok(())
         }),
         immutable: false,

@@ -278,3 +278,22 @@ fn shutdown_command_stops_in_process_server() {
         }
     );
 }
+
+/// Keys are kept with a 32-bit length, so the bulk limit stops just below 4 GB (Redis
+/// allows more); within it CONFIG SET behaves as Redis's.
+#[test]
+fn proto_max_bulk_len_stops_below_four_gigabytes() {
+    let server = common::ours();
+    let mut raw = common::Raw::connect(server.addr());
+    assert_eq!(raw.cmd("CONFIG SET proto-max-bulk-len 4294967295"), b"+OK\r\n");
+    let r = raw.cmd("CONFIG SET proto-max-bulk-len 5gb");
+    assert!(
+        common::show(&r).contains("at most 4294967295"),
+        "{}",
+        common::show(&r)
+    );
+    assert_eq!(
+        raw.cmd("CONFIG GET proto-max-bulk-len"),
+        b"*2\r\n$18\r\nproto-max-bulk-len\r\n$10\r\n4294967295\r\n"
+    );
+}

@@ -179,7 +179,7 @@ fn random_entry<'a>(s: &'a Shard, rng: &mut impl Rng) -> Option<&'a Entry> {
         }
     }
     let from = rng.random_range(0..n);
-    (0..n).find_map(|i| s.table.get_bucket((from + i) % n).map(|e| &**e))
+    (0..n).find_map(|i| s.table.get_bucket((from + i) % n))
 }
 
 #[cfg(test)]
