@@ -1301,18 +1301,8 @@ fn pop_generic(
             return Ok(true);
         }
         let count = if count < 0 { 1 } else { count as usize };
-        let len = z.len();
-        let n = count.min(len);
-        let items = if max {
-            z.collect(len - 1, n, true)
-        } else {
-            z.collect(0, n, false)
-        };
-        if max {
-            z.remove_ranks(len - n, n);
-        } else {
-            z.remove_ranks(0, n);
-        }
+        let items = z.pop(count, max);
+        let n = items.len();
         drop_if_empty(shard, h, key, now);
         let out = &mut *ctx.out;
         match (how.nested, how.emitkey) {

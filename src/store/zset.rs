@@ -395,6 +395,48 @@ impl Tree {
         Some(s)
     }
 
+    /// Detaches the first (or last) node of subtree `t` in one walk down its spine
+    /// (sizes adjusted on the way): (new subtree root, detached node).
+    fn unlink_end(&mut self, t: u32, last: bool) -> (u32, u32) {
+        let n = &self.nodes[t as usize];
+        let (next, other) = if last {
+            (n.right, n.left)
+        } else {
+            (n.left, n.right)
+        };
+        if next == NIL {
+            return (other, t);
+        }
+        self.nodes[t as usize].size -= 1;
+        let (sub, k) = self.unlink_end(next, last);
+        if last {
+            self.nodes[t as usize].right = sub;
+        } else {
+            self.nodes[t as usize].left = sub;
+        }
+        (t, k)
+    }
+
+    /// Removes and returns the first (or last) element: one spine walk, where a member
+    /// lookup plus a search from the root would walk twice (ZPOPMIN/ZPOPMAX,
+    /// ZREMRANGEBYRANK at an end).
+    fn pop_end(&mut self, last: bool) -> Option<(Box<[u8]>, f64)> {
+        if self.root == NIL {
+            return None;
+        }
+        let (root, k) = self.unlink_end(self.root, last);
+        self.root = root;
+        let h = self.hasher.hash_one(&*self.nodes[k as usize].member);
+        if let Ok(e) = self.index.find_entry(h, |&i| i == k) {
+            e.remove();
+        }
+        let n = &mut self.nodes[k as usize];
+        let member = std::mem::take(&mut n.member);
+        n.left = self.free;
+        self.free = k;
+        Some((member, n.score))
+    }
+
     fn update(&mut self, k: u32, s: f64) {
         self.root = self.unlink(self.root, k);
         self.nodes[k as usize].score = s;
@@ -582,6 +624,35 @@ impl ZSet {
     }
 
     /// The elements of ascending ranks `from..from+n` (or downwards when `rev`), copied.
+    /// Removes and returns up to `n` elements from the low end (or the high end when
+    /// `max`), in the order they are popped.
+    pub fn pop(&mut self, n: usize, max: bool) -> Vec<(Vec<u8>, f64)> {
+        match self {
+            ZSet::Tree(t) => {
+                let mut out = Vec::with_capacity(n.min(t.len()).min(1024));
+                for _ in 0..n {
+                    match t.pop_end(max) {
+                        Some((m, s)) => out.push((m.into_vec(), s)),
+                        None => break,
+                    }
+                }
+                out
+            }
+            ZSet::Pack(_) => {
+                let len = self.len();
+                let n = n.min(len);
+                let from = if max { len - n } else { 0 };
+                let items = if max {
+                    self.collect(len - 1, n, true)
+                } else {
+                    self.collect(0, n, false)
+                };
+                self.remove_ranks(from, n);
+                items
+            }
+        }
+    }
+
     pub fn collect(&self, from: usize, n: usize, rev: bool) -> Vec<(Vec<u8>, f64)> {
         let mut out = Vec::with_capacity(n.min(1024));
         self.visit(from, n, rev, |m, s| out.push((m.to_vec(), s)));
@@ -649,6 +720,14 @@ impl ZSet {
                     b.shrink_to_fit();
                 }
                 count
+            }
+            ZSet::Tree(t) if from == 0 || from.saturating_add(n) >= t.len() => {
+                let n = n.min(t.len().saturating_sub(from));
+                let last = from != 0;
+                for _ in 0..n {
+                    t.pop_end(last);
+                }
+                n
             }
             ZSet::Tree(t) => {
                 let mut members = Vec::with_capacity(n.min(1024));
