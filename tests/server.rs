@@ -285,7 +285,10 @@ fn shutdown_command_stops_in_process_server() {
 fn proto_max_bulk_len_stops_below_four_gigabytes() {
     let server = common::ours();
     let mut raw = common::Raw::connect(server.addr());
-    assert_eq!(raw.cmd("CONFIG SET proto-max-bulk-len 4294967295"), b"+OK\r\n");
+    assert_eq!(
+        raw.cmd("CONFIG SET proto-max-bulk-len 4294967295"),
+        b"+OK\r\n"
+    );
     let r = raw.cmd("CONFIG SET proto-max-bulk-len 5gb");
     assert!(
         common::show(&r).contains("at most 4294967295"),
