@@ -6,33 +6,13 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use common::{elements, show, Raw};
+use common::{elements, show, wait_blocked, Raw};
 
 /// Held by the timing test and the stress test, so the 100 ms bound is not measured while
 /// this file's own stress test loads the machine.
 static EXCLUSIVE: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-/// Waits until INFO reports `n` blocked clients (bounded).
-fn wait_blocked(addr: SocketAddr, n: usize) {
-    let mut c = Raw::connect(addr);
-    let deadline = Instant::now() + Duration::from_secs(5);
-    let want = format!("blocked_clients:{n}\r\n");
-    loop {
-        let info = c.cmd("INFO clients");
-        if String::from_utf8_lossy(&info).contains(&want) {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "never reached {n} blocked clients: {}",
-            show(&info)
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
-}
 
 fn bulk(v: &str) -> String {
     format!("${}\\r\\n{}\\r\\n", v.len(), v)

@@ -925,24 +925,6 @@ fn large_sets_agree_on_ranks_and_ranges() {
     }
 }
 
-/// Waits until INFO reports `n` blocked clients (bounded).
-fn wait_blocked(addr: std::net::SocketAddr, n: usize) {
-    let mut c = common::Raw::connect(addr);
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-    let want = format!("blocked_clients:{n}\r\n");
-    loop {
-        let info = c.cmd("INFO clients");
-        if String::from_utf8_lossy(&info).contains(&want) {
-            return;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "never reached {n} blocked clients"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
-}
-
 #[test]
 fn blocked_pops_are_served_by_writes_and_time_out() {
     use common::{show, Raw};
@@ -951,13 +933,13 @@ fn blocked_pops_are_served_by_writes_and_time_out() {
     let addr = server.addr();
     let mut min = Raw::connect(addr);
     min.send("BZPOPMIN z 0");
-    wait_blocked(addr, 1);
+    common::wait_blocked(addr, 1);
     let mut max = Raw::connect(addr);
     max.send("BZPOPMAX other z 0");
-    wait_blocked(addr, 2);
+    common::wait_blocked(addr, 2);
     let mut mpop = Raw::connect(addr);
     mpop.send("BZMPOP 0 2 nokey z MIN COUNT 10");
-    wait_blocked(addr, 3);
+    common::wait_blocked(addr, 3);
     let mut writer = Raw::connect(addr);
     // A write of another type does not wake a sorted set waiter.
     assert_eq!(show(&writer.cmd("SET z str")), "+OK\\r\\n");
@@ -977,11 +959,11 @@ fn blocked_pops_are_served_by_writes_and_time_out() {
         show(&mpop.read_reply()),
         "*2\\r\\n$1\\r\\nz\\r\\n*2\\r\\n*2\\r\\n$1\\r\\nb\\r\\n$1\\r\\n2\\r\\n*2\\r\\n$1\\r\\nc\\r\\n$1\\r\\n3\\r\\n"
     );
-    wait_blocked(addr, 0);
+    common::wait_blocked(addr, 0);
     assert_eq!(show(&writer.cmd("EXISTS z")), ":0\\r\\n");
     // ZINCRBY and the *STORE commands also wake waiters.
     min.send("BZPOPMIN z2 0");
-    wait_blocked(addr, 1);
+    common::wait_blocked(addr, 1);
     writer.cmd("ZINCRBY z2 5 m");
     assert_eq!(
         show(&min.read_reply()),
@@ -989,7 +971,7 @@ fn blocked_pops_are_served_by_writes_and_time_out() {
     );
     writer.cmd("ZADD src 7 s");
     min.send("BZPOPMAX dst 0");
-    wait_blocked(addr, 1);
+    common::wait_blocked(addr, 1);
     assert_eq!(show(&writer.cmd("ZUNIONSTORE dst 1 src")), ":1\\r\\n");
     assert_eq!(
         show(&min.read_reply()),

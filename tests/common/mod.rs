@@ -363,6 +363,26 @@ impl Default for Pair {
     }
 }
 
+/// Waits (at most 5 s) until our server at `addr` reports exactly `n` blocked clients, so
+/// a test knows its blocking commands are parked before it writes.
+pub fn wait_blocked(addr: SocketAddr, n: usize) {
+    let mut c = Raw::connect(addr);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let want = format!("blocked_clients:{n}\r\n");
+    loop {
+        let info = c.cmd("INFO clients");
+        if String::from_utf8_lossy(&info).contains(&want) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "never reached {n} blocked clients: {}",
+            show(&info)
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
 /// A `redis` crate connection to an address.
 pub fn client(addr: SocketAddr) -> redis::Connection {
     redis::Client::open(format!("redis://{}/", addr))
