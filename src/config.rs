@@ -198,6 +198,58 @@ const LOGLEVELS: &[&str] = &["debug", "verbose", "notice", "warning"];
 const INT_MAX: i64 = i32::MAX as i64;
 const INT_MIN: i64 = i32::MIN as i64;
 
+// Parameters that Redis also answers under their old `ziplist` name: one definition,
+// two table rows.
+const LIST_MAX_LISTPACK_SIZE: Param = Param {
+    name: "list-max-listpack-size",
+    get: |c| c.list_max_listpack_size.to_string(),
+    set: Some(|c, v| {
+        c.list_max_listpack_size = int_in(v, INT_MIN, INT_MAX)?;
+        Ok(())
+    }),
+    immutable: false,
+};
+
+const HASH_MAX_LISTPACK_ENTRIES: Param = Param {
+    name: "hash-max-listpack-entries",
+    get: |c| c.hash_max_listpack_entries.to_string(),
+    set: Some(|c, v| {
+        c.hash_max_listpack_entries = int_in(v, 0, i64::MAX)?;
+        Ok(())
+    }),
+    immutable: false,
+};
+
+const HASH_MAX_LISTPACK_VALUE: Param = Param {
+    name: "hash-max-listpack-value",
+    get: |c| c.hash_max_listpack_value.to_string(),
+    set: Some(|c, v| {
+        c.hash_max_listpack_value = int_in(v, 0, i64::MAX)?;
+        Ok(())
+    }),
+    immutable: false,
+};
+
+const ZSET_MAX_LISTPACK_ENTRIES: Param = Param {
+    name: "zset-max-listpack-entries",
+    get: |c| c.zset_max_listpack_entries.to_string(),
+    set: Some(|c, v| {
+        c.zset_max_listpack_entries = int_in(v, 0, i64::MAX)?;
+        Ok(())
+    }),
+    immutable: false,
+};
+
+const ZSET_MAX_LISTPACK_VALUE: Param = Param {
+    name: "zset-max-listpack-value",
+    get: |c| c.zset_max_listpack_value.to_string(),
+    set: Some(|c, v| {
+        c.zset_max_listpack_value = int_in(v, 0, i64::MAX)?;
+        Ok(())
+    }),
+    immutable: false,
+};
+
 /// The parameter table, in the order CONFIG GET * lists them.
 pub static PARAMS: &[Param] = &[
     Param {
@@ -404,23 +456,10 @@ pub static PARAMS: &[Param] = &[
         }),
         immutable: false,
     },
-    Param {
-        name: "list-max-listpack-size",
-        get: |c| c.list_max_listpack_size.to_string(),
-        set: Some(|c, v| {
-            c.list_max_listpack_size = int_in(v, INT_MIN, INT_MAX)?;
-            Ok(())
-        }),
-        immutable: false,
-    },
+    LIST_MAX_LISTPACK_SIZE,
     Param {
         name: "list-max-ziplist-size",
-        get: |c| c.list_max_listpack_size.to_string(),
-        set: Some(|c, v| {
-            c.list_max_listpack_size = int_in(v, INT_MIN, INT_MAX)?;
-            Ok(())
-        }),
-        immutable: false,
+        ..LIST_MAX_LISTPACK_SIZE
     },
     Param {
         name: "list-compress-depth",
@@ -431,41 +470,15 @@ pub static PARAMS: &[Param] = &[
         }),
         immutable: false,
     },
-    Param {
-        name: "hash-max-listpack-entries",
-        get: |c| c.hash_max_listpack_entries.to_string(),
-        set: Some(|c, v| {
-            c.hash_max_listpack_entries = int_in(v, 0, i64::MAX)?;
-            Ok(())
-        }),
-        immutable: false,
-    },
+    HASH_MAX_LISTPACK_ENTRIES,
     Param {
         name: "hash-max-ziplist-entries",
-        get: |c| c.hash_max_listpack_entries.to_string(),
-        set: Some(|c, v| {
-            c.hash_max_listpack_entries = int_in(v, 0, i64::MAX)?;
-            Ok(())
-        }),
-        immutable: false,
+        ..HASH_MAX_LISTPACK_ENTRIES
     },
-    Param {
-        name: "hash-max-listpack-value",
-        get: |c| c.hash_max_listpack_value.to_string(),
-        set: Some(|c, v| {
-            c.hash_max_listpack_value = int_in(v, 0, i64::MAX)?;
-            Ok(())
-        }),
-        immutable: false,
-    },
+    HASH_MAX_LISTPACK_VALUE,
     Param {
         name: "hash-max-ziplist-value",
-        get: |c| c.hash_max_listpack_value.to_string(),
-        set: Some(|c, v| {
-            c.hash_max_listpack_value = int_in(v, 0, i64::MAX)?;
-            Ok(())
-        }),
-        immutable: false,
+        ..HASH_MAX_LISTPACK_VALUE
     },
     Param {
         name: "set-max-intset-entries",
@@ -476,41 +489,15 @@ pub static PARAMS: &[Param] = &[
         }),
         immutable: false,
     },
-    Param {
-        name: "zset-max-listpack-entries",
-        get: |c| c.zset_max_listpack_entries.to_string(),
-        set: Some(|c, v| {
-            c.zset_max_listpack_entries = int_in(v, 0, i64::MAX)?;
-            Ok(())
-        }),
-        immutable: false,
-    },
+    ZSET_MAX_LISTPACK_ENTRIES,
     Param {
         name: "zset-max-ziplist-entries",
-        get: |c| c.zset_max_listpack_entries.to_string(),
-        set: Some(|c, v| {
-            c.zset_max_listpack_entries = int_in(v, 0, i64::MAX)?;
-            Ok(())
-        }),
-        immutable: false,
+        ..ZSET_MAX_LISTPACK_ENTRIES
     },
-    Param {
-        name: "zset-max-listpack-value",
-        get: |c| c.zset_max_listpack_value.to_string(),
-        set: Some(|c, v| {
-            c.zset_max_listpack_value = int_in(v, 0, i64::MAX)?;
-            Ok(())
-        }),
-        immutable: false,
-    },
+    ZSET_MAX_LISTPACK_VALUE,
     Param {
         name: "zset-max-ziplist-value",
-        get: |c| c.zset_max_listpack_value.to_string(),
-        set: Some(|c, v| {
-            c.zset_max_listpack_value = int_in(v, 0, i64::MAX)?;
-            Ok(())
-        }),
-        immutable: false,
+        ..ZSET_MAX_LISTPACK_VALUE
     },
     Param {
         name: "hll-sparse-max-bytes",

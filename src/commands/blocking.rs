@@ -159,10 +159,6 @@ impl Waiter {
     pub fn is_waiting(&self) -> bool {
         matches!(*self.state.lock(), WaitState::Waiting)
     }
-
-    pub fn client_id(&self) -> u64 {
-        self.info.id
-    }
 }
 
 /// A key of a database: what clients block on.

@@ -177,11 +177,6 @@ impl Entry {
         Entry::new(key, value, self.expire_at(), self.access())
     }
 
-    /// Takes the value out, dropping the rest.
-    pub fn into_value(mut self) -> Value {
-        std::mem::replace(&mut self.value, Value::Int(0))
-    }
-
     #[inline]
     pub fn is_expired(&self, now: u64) -> bool {
         let at = self.expire_at();
@@ -847,7 +842,7 @@ mod tests {
             (e.key().len(), e.expire_at(), e.access()),
             (1000, 3, u32::MAX >> 1)
         );
-        assert_eq!(e.into_value().as_int(), Some(5));
+        assert_eq!(e.value.as_int(), Some(5));
     }
 
     #[test]
