@@ -33,19 +33,20 @@ pub struct EntryValue {
     pub value: Value,
 }
 
-/// The fixed part of every entry, at the start of its allocation; the deadline (only
-/// for keys that have one) and the key's bytes follow it in the same allocation.
-#[repr(C)]
-struct EntryHeader {
-    data: EntryValue,
-    /// The access clock (31 bits: 68 years of seconds), top bit set if a deadline follows.
-    word: u32,
-    key_len: u32,
-}
+/// Byte offsets inside an entry's allocation. The value comes first (8-aligned, 32
+/// bytes), then the access word; the deadline (only for keys that have one, unaligned),
+/// the key's length (one byte below 255, else 255 and four bytes) and the key follow. No
+/// padding anywhere: a 10-byte key without TTL takes 32 + 4 + 1 + 10 = 47 bytes, a
+/// 48-byte jemalloc class (it took 50, a 56- or 64-byte class, with a struct header).
+const VALUE_SIZE: usize = std::mem::size_of::<EntryValue>();
+const WORD_AT: usize = VALUE_SIZE;
+const TAIL_AT: usize = WORD_AT + 4;
+const ENTRY_ALIGN: usize = std::mem::align_of::<EntryValue>();
+/// First byte of the key length meaning "a u32 length follows".
+const LONG_KEY: u8 = u8::MAX;
 
 /// Set in the access word when the allocation carries a deadline.
 const HAS_DEADLINE: u32 = 1 << 31;
-const HEADER: usize = std::mem::size_of::<EntryHeader>();
 
 /// One key and what belongs to it, as ONE allocation behind a thin pointer: the table
 /// keeps 8 bytes a slot (a power-of-two table is 44-87% full, so its slack costs little),
@@ -56,11 +57,11 @@ const HEADER: usize = std::mem::size_of::<EntryHeader>();
 ///
 /// `Entry` derefs to [`EntryValue`], so `e.value` reads and writes as a field.
 pub struct Entry {
-    ptr: std::ptr::NonNull<EntryHeader>,
+    ptr: std::ptr::NonNull<u8>,
 }
 
-// SAFETY: an Entry owns its allocation exclusively, like a Box<EntryHeader> would, and
-// `Value` is Send + Sync.
+// SAFETY: an Entry owns its allocation exclusively, like a Box would, and `Value` is
+// Send + Sync.
 unsafe impl Send for Entry {}
 // SAFETY: shared access only reads through `&self`, as for a Box.
 unsafe impl Sync for Entry {}
@@ -74,31 +75,49 @@ impl Entry {
         let key = &key[..key.len().min(u32::MAX as usize)];
         let has = expire_at != 0;
         let layout = Self::layout(key.len(), has);
-        // SAFETY: the layout is non-zero-sized (HEADER > 0) and valid (checked in
-        // `layout`); every byte we later read is written here before use.
+        // SAFETY: the layout is non-zero-sized and valid (checked in `layout`) and holds
+        // every byte written below; each part is written before it is ever read.
         unsafe {
             let raw = std::alloc::alloc(layout);
-            let Some(ptr) = std::ptr::NonNull::new(raw as *mut EntryHeader) else {
+            let Some(ptr) = std::ptr::NonNull::new(raw) else {
                 std::alloc::handle_alloc_error(layout);
             };
-            ptr.as_ptr().write(EntryHeader {
-                data: EntryValue { value },
-                word: (access & !HAS_DEADLINE) | if has { HAS_DEADLINE } else { 0 },
-                key_len: key.len() as u32,
-            });
-            let mut at = raw.add(HEADER);
+            (raw as *mut EntryValue).write(EntryValue { value });
+            let word = (access & !HAS_DEADLINE) | if has { HAS_DEADLINE } else { 0 };
+            (raw.add(WORD_AT) as *mut u32).write(word);
+            let mut at = raw.add(TAIL_AT);
             if has {
                 std::ptr::copy_nonoverlapping(expire_at.to_le_bytes().as_ptr(), at, 8);
                 at = at.add(8);
+            }
+            if key.len() < LONG_KEY as usize {
+                at.write(key.len() as u8);
+                at = at.add(1);
+            } else {
+                at.write(LONG_KEY);
+                std::ptr::copy_nonoverlapping(
+                    (key.len() as u32).to_le_bytes().as_ptr(),
+                    at.add(1),
+                    4,
+                );
+                at = at.add(5);
             }
             std::ptr::copy_nonoverlapping(key.as_ptr(), at, key.len());
             Entry { ptr }
         }
     }
 
+    fn len_bytes(key_len: usize) -> usize {
+        if key_len < LONG_KEY as usize {
+            1
+        } else {
+            5
+        }
+    }
+
     fn layout(key_len: usize, has_deadline: bool) -> std::alloc::Layout {
-        let size = HEADER + 8 * has_deadline as usize + key_len;
-        match std::alloc::Layout::from_size_align(size, std::mem::align_of::<EntryHeader>()) {
+        let size = TAIL_AT + 8 * has_deadline as usize + Self::len_bytes(key_len) + key_len;
+        match std::alloc::Layout::from_size_align(size, ENTRY_ALIGN) {
             Ok(l) => l,
             // Only for sizes near isize::MAX, which no key reaches (capped at u32::MAX).
             Err(_) => panic!("entry layout overflow"),
@@ -106,28 +125,49 @@ impl Entry {
     }
 
     #[inline]
-    fn header(&self) -> &EntryHeader {
-        // SAFETY: `ptr` points to the initialized header of an allocation we own.
-        unsafe { self.ptr.as_ref() }
+    fn word(&self) -> u32 {
+        // SAFETY: the word was written at WORD_AT (4-aligned: the allocation is 8-aligned
+        // and WORD_AT is 32) in `new`.
+        unsafe { (self.ptr.as_ptr().add(WORD_AT) as *const u32).read() }
     }
 
     #[inline]
     fn has_deadline(&self) -> bool {
-        self.header().word & HAS_DEADLINE != 0
+        self.word() & HAS_DEADLINE != 0
+    }
+
+    /// Where the key length starts.
+    #[inline]
+    fn len_at(&self) -> *const u8 {
+        let off = TAIL_AT + if self.has_deadline() { 8 } else { 0 };
+        // SAFETY: the allocation extends past the word, the deadline if flagged, and at
+        // least one length byte.
+        unsafe { self.ptr.as_ptr().add(off) }
     }
 
     #[inline]
-    fn tail(&self) -> *const u8 {
-        // SAFETY: the allocation is HEADER + (8) + key_len bytes; the header comes first.
-        unsafe { (self.ptr.as_ptr() as *const u8).add(HEADER) }
+    fn key_len(&self) -> usize {
+        let at = self.len_at();
+        // SAFETY: the length bytes were written at `len_at` in `new`: one byte, or 255
+        // and four more.
+        unsafe {
+            let b = at.read();
+            if b < LONG_KEY {
+                b as usize
+            } else {
+                let mut n = [0u8; 4];
+                std::ptr::copy_nonoverlapping(at.add(1), n.as_mut_ptr(), 4);
+                u32::from_le_bytes(n) as usize
+            }
+        }
     }
 
     #[inline]
     pub fn key(&self) -> &[u8] {
-        let off = if self.has_deadline() { 8 } else { 0 };
-        // SAFETY: `key_len` bytes of key were written after the header (and deadline) in
-        // `new`, and live as long as `self`.
-        unsafe { std::slice::from_raw_parts(self.tail().add(off), self.header().key_len as usize) }
+        let len = self.key_len();
+        // SAFETY: `len` bytes of key were written right after the length bytes in `new`,
+        // and live as long as `self`.
+        unsafe { std::slice::from_raw_parts(self.len_at().add(Self::len_bytes(len)), len) }
     }
 
     /// Deadline in unix ms; 0 means no expiry.
@@ -137,8 +177,8 @@ impl Entry {
             return 0;
         }
         let mut b = [0u8; 8];
-        // SAFETY: with HAS_DEADLINE set, 8 deadline bytes follow the header.
-        unsafe { std::ptr::copy_nonoverlapping(self.tail(), b.as_mut_ptr(), 8) };
+        // SAFETY: with HAS_DEADLINE set, 8 deadline bytes follow the word.
+        unsafe { std::ptr::copy_nonoverlapping(self.ptr.as_ptr().add(TAIL_AT), b.as_mut_ptr(), 8) };
         u64::from_le_bytes(b)
     }
 
@@ -148,7 +188,7 @@ impl Entry {
         if self.has_deadline() && deadline != 0 {
             // SAFETY: the 8 deadline bytes exist (HAS_DEADLINE) and we own them.
             unsafe {
-                let at = (self.ptr.as_ptr() as *mut u8).add(HEADER);
+                let at = self.ptr.as_ptr().add(TAIL_AT);
                 std::ptr::copy_nonoverlapping(deadline.to_le_bytes().as_ptr(), at, 8);
             }
         } else if self.has_deadline() || deadline != 0 {
@@ -161,14 +201,14 @@ impl Entry {
     /// Last access, in seconds of the store's LRU clock (OBJECT IDLETIME).
     #[inline]
     pub fn access(&self) -> u32 {
-        self.header().word & !HAS_DEADLINE
+        self.word() & !HAS_DEADLINE
     }
 
     #[inline]
     pub fn set_access(&mut self, clock: u32) {
-        // SAFETY: exclusive (`&mut self`) access to the header we own.
-        let h = unsafe { self.ptr.as_mut() };
-        h.word = (clock & !HAS_DEADLINE) | (h.word & HAS_DEADLINE);
+        let word = (clock & !HAS_DEADLINE) | (self.word() & HAS_DEADLINE);
+        // SAFETY: exclusive (`&mut self`) access to the word we own (see `word`).
+        unsafe { (self.ptr.as_ptr().add(WORD_AT) as *mut u32).write(word) }
     }
 
     /// The same value, deadline and access time under another key (RENAME).
@@ -182,38 +222,45 @@ impl Entry {
         let at = self.expire_at();
         at != 0 && at <= now
     }
+
+    /// Bytes of the entry's own allocation as the allocator rounds it (MEMORY USAGE).
+    pub fn allocation_size(&self) -> usize {
+        crate::alloc::size_class(Self::layout(self.key_len(), self.has_deadline()).size())
+    }
 }
 
 impl std::ops::Deref for Entry {
     type Target = EntryValue;
     #[inline]
     fn deref(&self) -> &EntryValue {
-        &self.header().data
+        // SAFETY: the value was written at offset 0 (8-aligned) in `new` and lives as
+        // long as `self`.
+        unsafe { &*(self.ptr.as_ptr() as *const EntryValue) }
     }
 }
 
 impl std::ops::DerefMut for Entry {
     #[inline]
     fn deref_mut(&mut self) -> &mut EntryValue {
-        // SAFETY: exclusive (`&mut self`) access to the header we own.
-        unsafe { &mut self.ptr.as_mut().data }
+        // SAFETY: as in `deref`, with exclusive access through `&mut self`.
+        unsafe { &mut *(self.ptr.as_ptr() as *mut EntryValue) }
     }
 }
 
 impl Drop for Entry {
     fn drop(&mut self) {
-        let layout = Self::layout(self.header().key_len as usize, self.has_deadline());
-        // SAFETY: the header (and its Value) was initialized in `new` and is dropped
-        // exactly once here; the allocation was made with this same layout.
+        let layout = Self::layout(self.key_len(), self.has_deadline());
+        // SAFETY: the value was initialized in `new` and is dropped exactly once here;
+        // the allocation was made with this same layout.
         unsafe {
-            std::ptr::drop_in_place(self.ptr.as_ptr());
-            std::alloc::dealloc(self.ptr.as_ptr() as *mut u8, layout);
+            std::ptr::drop_in_place(self.ptr.as_ptr() as *mut EntryValue);
+            std::alloc::dealloc(self.ptr.as_ptr(), layout);
         }
     }
 }
 
 const _: () = assert!(std::mem::size_of::<Entry>() == 8);
-const _: () = assert!(HEADER == 40);
+const _: () = assert!(VALUE_SIZE == 32 && ENTRY_ALIGN == 8);
 
 /// Counters a shard keeps under its own lock, summed for INFO.
 #[derive(Default, Clone, Copy, Debug)]
@@ -843,6 +890,26 @@ mod tests {
             (1000, 3, u32::MAX >> 1)
         );
         assert_eq!(e.value.as_int(), Some(5));
+        // Both key-length forms (one byte below 255, five bytes from 255), with and
+        // without a deadline.
+        for len in [0usize, 1, 254, 255, 256, 70_000] {
+            let key: Vec<u8> = (0..len).map(|i| i as u8).collect();
+            for deadline in [0u64, u64::MAX >> 1] {
+                let mut e = Entry::new(&key, Value::string(b"v"), deadline, 3);
+                assert_eq!(
+                    (e.key(), e.expire_at(), e.access()),
+                    (&key[..], deadline, 3)
+                );
+                e.set_expire_at(if deadline == 0 { 5 } else { 0 });
+                assert_eq!(e.key(), &key[..]);
+                assert!(e.allocation_size() >= 36 + len);
+            }
+        }
+        // 10-byte key, no deadline: 47 bytes, the 48-byte class.
+        assert_eq!(
+            Entry::new(b"key:123456", Value::Int(1), 0, 0).allocation_size(),
+            48
+        );
     }
 
     #[test]
