@@ -47,6 +47,8 @@ pub struct Config {
     pub zset_max_listpack_entries: i64,
     pub zset_max_listpack_value: i64,
     pub hll_sparse_max_bytes: i64,
+    /// `notify-keyspace-events` as class bits (commands/keyspace.rs).
+    pub notify_keyspace_events: u32,
     /// The absolute path of the config file the server was started with, if any (INFO
     /// config_file; not a CONFIG parameter).
     pub config_file: Option<String>,
@@ -85,6 +87,7 @@ impl Default for Config {
             zset_max_listpack_entries: 128,
             zset_max_listpack_value: 64,
             hll_sparse_max_bytes: 3000,
+            notify_keyspace_events: 0,
             config_file: None,
         }
     }
@@ -358,6 +361,15 @@ pub static PARAMS: &[Param] = &[
         get: |c| c.slowlog_max_len.to_string(),
         set: Some(|c, v| {
             c.slowlog_max_len = int_in(v, 0, i64::MAX)? as usize;
+            Ok(())
+        }),
+        immutable: false,
+    },
+    Param {
+        name: "notify-keyspace-events",
+        get: |c| crate::commands::keyspace::format_classes(c.notify_keyspace_events),
+        set: Some(|c, v| {
+            c.notify_keyspace_events = crate::commands::keyspace::parse_classes(v)?;
             Ok(())
         }),
         immutable: false,

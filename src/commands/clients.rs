@@ -33,6 +33,8 @@ pub struct ClientInfo {
     pub query_buf: AtomicUsize,
     pub query_buf_free: AtomicUsize,
     pub out_buf: AtomicUsize,
+    /// Commands queued in MULTI, -1 outside it (CLIENT LIST `multi`).
+    pub multi: std::sync::atomic::AtomicI64,
     killed: AtomicBool,
     pub kill_notify: tokio::sync::Notify,
 }
@@ -153,6 +155,7 @@ impl ClientRegistry {
             query_buf: AtomicUsize::new(0),
             query_buf_free: AtomicUsize::new(0),
             out_buf: AtomicUsize::new(0),
+            multi: std::sync::atomic::AtomicI64::new(-1),
             killed: AtomicBool::new(false),
             kill_notify: tokio::sync::Notify::new(),
         });

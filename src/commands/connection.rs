@@ -201,6 +201,7 @@ fn hello(ctx: &mut Ctx, args: &Args) -> CmdResult {
 /// RESET: back to the state of a new connection (db 0, RESP2, no name, and the
 /// authentication a new connection would have), replying `+RESET`.
 fn reset(ctx: &mut Ctx, _args: &Args) -> CmdResult {
+    super::transactions::end_transaction(ctx.shared, ctx.session);
     ctx.session.db = 0;
     ctx.session.info.db.store(0, Ordering::Relaxed);
     ctx.session.resp = 2;

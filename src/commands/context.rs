@@ -108,6 +108,10 @@ pub struct Shared {
     pub executable: String,
     /// Error replies by their first word (INFO errorstats), e.g. `ERR`, `WRONGTYPE`.
     pub error_stats: Mutex<BTreeMap<String, u64>>,
+    /// WATCH registry and keyspace notification settings.
+    pub keyspace: super::keyspace::Keyspace,
+    /// Held for reading by every command and for writing by EXEC (transactions.rs).
+    pub exec_gate: parking_lot::RwLock<()>,
 }
 
 impl Shared {
@@ -117,6 +121,7 @@ impl Shared {
         let run_id: String = (0..40)
             .map(|_| char::from_digit(rng.random_range(0..16), 16).unwrap_or('0'))
             .collect();
+        let notify = config.notify_keyspace_events;
         Shared {
             store: Store::new(config.databases, config.shards),
             limits: crate::store::EncodingLimits::from_config(&config),
@@ -139,6 +144,11 @@ impl Shared {
                 .map(|p| p.display().to_string())
                 .unwrap_or_default(),
             error_stats: Mutex::new(BTreeMap::new()),
+            keyspace: super::keyspace::Keyspace {
+                notify: std::sync::atomic::AtomicU32::new(notify),
+                ..Default::default()
+            },
+            exec_gate: parking_lot::RwLock::new(()),
         }
     }
 
@@ -257,6 +267,15 @@ pub struct Session {
     pub no_block: bool,
     /// Keys written by the current command that blocked clients may be waiting on.
     pub ready: Vec<(usize, Vec<u8>)>,
+    /// MULTI state (None outside a transaction).
+    pub multi: Option<super::transactions::MultiState>,
+    /// EXEC is running this client's queue (its commands skip the exec gate).
+    pub in_exec: bool,
+    /// Keys under WATCH, and the flag a change to any of them sets.
+    pub watched: Vec<super::transactions::Watched>,
+    pub watch_flag: Option<Arc<super::keyspace::WatchFlag>>,
+    /// Keyspace notifications of the running command, published when it is done.
+    pub events: Vec<super::keyspace::KeyEvent>,
 }
 
 impl Session {
@@ -273,6 +292,11 @@ impl Session {
             not_served: false,
             no_block: false,
             ready: Vec::new(),
+            multi: None,
+            in_exec: false,
+            watched: Vec::new(),
+            watch_flag: None,
+            events: Vec::new(),
         }
     }
 }

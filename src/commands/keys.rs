@@ -461,6 +461,8 @@ fn swapdb(ctx: &mut Ctx, args: &Args) -> CmdResult {
     if !(0..dbs).contains(&a) || !(0..dbs).contains(&b) {
         return Err(CmdError::new(err::DB_INDEX));
     }
+    ctx.modified_db(a as usize, Some(b as usize));
+    ctx.modified_db(b as usize, Some(a as usize));
     ctx.store().swap_dbs(a as usize, b as usize);
     ctx.out.ok();
     Ok(())
@@ -479,6 +481,9 @@ fn flush_async(args: &Args) -> Result<bool, CmdError> {
 /// Empties the databases atomically (every shard locked at once), then frees what was
 /// taken out after the locks are released: on a background thread for ASYNC.
 fn flush(ctx: &mut Ctx, dbs: &[usize], asynchronous: bool) {
+    for &db in dbs {
+        ctx.modified_db(db, None);
+    }
     let store = ctx.store();
     let taken: Vec<_> = {
         let mut locked = store.lock_dbs(dbs);

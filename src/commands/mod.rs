@@ -14,10 +14,12 @@ pub mod context;
 pub mod hashes;
 pub mod hyperloglog;
 pub mod keys;
+pub mod keyspace;
 pub mod lists;
 pub mod server;
 pub mod sets;
 pub mod strings;
+pub mod transactions;
 pub mod zsets;
 
 use std::borrow::Cow;
@@ -398,6 +400,7 @@ impl CommandTable {
         sets::register(&mut t);
         zsets::register(&mut t);
         hyperloglog::register(&mut t);
+        transactions::register(&mut t);
         t
     }
 
@@ -507,6 +510,7 @@ pub fn execute(ctx: &mut Ctx, args: &Args) {
     let spec = match ctx.shared.commands.resolve(args) {
         Ok(s) => s,
         Err(e) => {
+            flag_transaction(ctx);
             ctx.shared
                 .stats
                 .rejected_calls
@@ -520,6 +524,7 @@ pub fn execute(ctx: &mut Ctx, args: &Args) {
         }
     };
     if !ctx.session.authenticated && !spec.has(flags::NO_AUTH) {
+        flag_transaction(ctx);
         spec.stats.rejected.fetch_add(1, Ordering::Relaxed);
         ctx.shared
             .stats
@@ -532,6 +537,7 @@ pub fn execute(ctx: &mut Ctx, args: &Args) {
     if spec.has(flags::DENYOOM) && ctx.shared.over_maxmemory() {
         // No eviction policy is built yet: every policy behaves as noeviction, refusing
         // writes that may grow memory rather than exceeding the budget.
+        flag_transaction(ctx);
         spec.stats.rejected.fetch_add(1, Ordering::Relaxed);
         ctx.shared
             .stats
@@ -541,6 +547,21 @@ pub fn execute(ctx: &mut Ctx, args: &Args) {
         ctx.out.error(err::OOM);
         return;
     }
+    if let Some(m) = ctx.session.multi.as_mut() {
+        if !transactions::runs_inside_multi(spec.name) {
+            m.queue.push(args.to_vec());
+            m.denyoom |= spec.has(flags::DENYOOM);
+            ctx.session
+                .info
+                .multi
+                .store(m.queue.len() as i64, Ordering::Relaxed);
+            ctx.out.simple("QUEUED");
+            return;
+        }
+    }
+    // Every command but EXEC (which takes it for writing) and those EXEC runs holds the
+    // exec gate for reading, so a transaction is never seen half done.
+    let _gate = (!ctx.session.in_exec && spec.name != "exec").then(|| ctx.shared.exec_gate.read());
     let start = quanta::Instant::now();
     ctx.begin_command_at(start);
     ctx.session.info.set_last_command(spec.id);
@@ -562,6 +583,10 @@ pub fn execute(ctx: &mut Ctx, args: &Args) {
     if !spec.has(flags::SKIP_SLOWLOG) {
         ctx.shared.slowlog_record(ctx.session, args, usec);
     }
+    if !ctx.session.events.is_empty() {
+        let events = std::mem::take(&mut ctx.session.events);
+        keyspace::publish_events(ctx.shared, events);
+    }
     if !ctx.shared.blocking.is_empty() {
         if spec.has(flags::WRITE) {
             blocking::note_written(ctx, spec, args);
@@ -570,6 +595,14 @@ pub fn execute(ctx: &mut Ctx, args: &Args) {
             let ready = std::mem::take(&mut ctx.session.ready);
             blocking::serve_ready(ctx.shared, ready);
         }
+    }
+}
+
+/// A command was refused before running: inside MULTI that voids the transaction
+/// (EXEC will answer EXECABORT), as Redis's flagTransaction.
+fn flag_transaction(ctx: &mut Ctx) {
+    if let Some(m) = ctx.session.multi.as_mut() {
+        m.aborted = true;
     }
 }
 

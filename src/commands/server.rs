@@ -219,6 +219,10 @@ fn config_set(ctx: &mut Ctx, args: &Args) -> CmdResult {
         .store(cfg.slowlog_log_slower_than, Ordering::Relaxed);
     ctx.shared.maxmemory.store(cfg.maxmemory, Ordering::Relaxed);
     ctx.shared.limits.refresh(&cfg);
+    ctx.shared
+        .keyspace
+        .notify
+        .store(cfg.notify_keyspace_events, Ordering::Relaxed);
     drop(cfg);
     ctx.out.ok();
     Ok(())

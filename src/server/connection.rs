@@ -190,6 +190,7 @@ pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, info: Arc<ClientI
         }
     }
     let _ = stream.shutdown().await;
+    crate::commands::transactions::end_transaction(&shared, &mut session);
     shared.clients.unregister(info.id);
 }
 
