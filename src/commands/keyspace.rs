@@ -127,12 +127,15 @@ pub struct WatchFlag {
     pub dirty: AtomicBool,
 }
 
+/// The clients (id and flag) watching one key.
+type Watchers = Vec<(u64, Arc<WatchFlag>)>;
+
 /// Which clients watch which keys, per database.
 #[derive(Default)]
 pub struct WatchRegistry {
     /// Number of (client, key) watches: writers only look at the map when it is not 0.
     count: AtomicUsize,
-    keys: Mutex<HashMap<(usize, Vec<u8>), Vec<(u64, Arc<WatchFlag>)>>>,
+    keys: Mutex<HashMap<(usize, Vec<u8>), Watchers>>,
 }
 
 impl WatchRegistry {
