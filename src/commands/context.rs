@@ -108,6 +108,10 @@ pub struct Shared {
     pub executable: String,
     /// Error replies by their first word (INFO errorstats), e.g. `ERR`, `WRONGTYPE`.
     pub error_stats: Mutex<BTreeMap<String, u64>>,
+
+    // ---- Pub/Sub (commands/pubsub.rs) ----
+    /// Every channel, pattern and shard-channel subscription.
+    pub pubsub: super::pubsub::Registry,
 }
 
 impl Shared {
@@ -117,7 +121,7 @@ impl Shared {
         let run_id: String = (0..40)
             .map(|_| char::from_digit(rng.random_range(0..16), 16).unwrap_or('0'))
             .collect();
-        Shared {
+        let shared = Shared {
             store: Store::new(config.databases, config.shards),
             limits: crate::store::EncodingLimits::from_config(&config),
             blocking: Default::default(),
@@ -139,7 +143,11 @@ impl Shared {
                 .map(|p| p.display().to_string())
                 .unwrap_or_default(),
             error_stats: Mutex::new(BTreeMap::new()),
-        }
+            pubsub: Default::default(),
+        };
+        // Pub/Sub: the output buffer limits pushes check start from the config.
+        shared.clients.obuf_limits.refresh(&shared.config.read());
+        shared
     }
 
     /// Counts one error reply for INFO (total_error_replies and errorstats by prefix, as
@@ -257,6 +265,10 @@ pub struct Session {
     pub no_block: bool,
     /// Keys written by the current command that blocked clients may be waiting on.
     pub ready: Vec<(usize, Vec<u8>)>,
+
+    // ---- Pub/Sub (commands/pubsub.rs) ----
+    /// This client's channel, pattern and shard-channel subscriptions.
+    pub subs: super::pubsub::Subscriptions,
 }
 
 impl Session {
@@ -273,6 +285,7 @@ impl Session {
             not_served: false,
             no_block: false,
             ready: Vec::new(),
+            subs: Default::default(),
         }
     }
 }

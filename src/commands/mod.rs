@@ -15,6 +15,7 @@ pub mod hashes;
 pub mod hyperloglog;
 pub mod keys;
 pub mod lists;
+pub mod pubsub;
 pub mod server;
 pub mod sets;
 pub mod strings;
@@ -398,6 +399,7 @@ impl CommandTable {
         sets::register(&mut t);
         zsets::register(&mut t);
         hyperloglog::register(&mut t);
+        pubsub::register(&mut t);
         t
     }
 
@@ -539,6 +541,19 @@ pub fn execute(ctx: &mut Ctx, args: &Args) {
             .fetch_add(1, Ordering::Relaxed);
         ctx.shared.count_error(err::OOM);
         ctx.out.error(err::OOM);
+        return;
+    }
+    // RESP2 subscribed mode (pubsub.rs): only the subscribe family, PING, QUIT, RESET.
+    if let Err(e) = pubsub::check_subscribed_mode(ctx, spec) {
+        // Redis records a refused command as the client's last one (CLIENT LIST cmd=).
+        ctx.session.info.set_last_command(spec.id);
+        spec.stats.rejected.fetch_add(1, Ordering::Relaxed);
+        ctx.shared
+            .stats
+            .rejected_calls
+            .fetch_add(1, Ordering::Relaxed);
+        ctx.shared.count_error(&e.0);
+        ctx.out.error_bytes(e.bytes());
         return;
     }
     let start = quanta::Instant::now();
