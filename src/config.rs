@@ -360,7 +360,7 @@ fn set_obuf_limits(c: &mut Config, v: &str) -> Result<(), String> {
     } else {
         v.split(' ').collect()
     };
-    if words.len() % 4 != 0 {
+    if !words.len().is_multiple_of(4) {
         return Err(OBUF_ARGS.into());
     }
     let mut next = c.client_output_buffer_limit;

@@ -203,7 +203,11 @@ impl ClientInfo {
         if l.soft > 0 && used >= l.soft {
             let now = crate::util::now_ms() / 1000;
             match since.compare_exchange(0, now, Ordering::Relaxed, Ordering::Relaxed) {
-                Ok(_) => false,
+                Ok(_) => {
+                    // A connection stuck writing learns the new deadline it must check.
+                    self.mailbox.notify.notify_one();
+                    false
+                }
                 Err(first) => now.saturating_sub(first) > l.soft_secs as u64,
             }
         } else {
@@ -245,6 +249,12 @@ impl ClientInfo {
         self.mailbox.queued.store(0, Ordering::Relaxed);
         drop(dropped);
         self.kill();
+    }
+
+    /// True if frames wait in the mailbox.
+    #[inline]
+    pub fn has_pushed(&self) -> bool {
+        self.mailbox.queued.load(Ordering::Relaxed) > 0
     }
 
     /// Moves everything pushed so far to the end of `out` (the connection's output).

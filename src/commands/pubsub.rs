@@ -88,13 +88,16 @@ pub fn register(t: &mut CommandTable) {
 /// Subscribers of one channel or pattern, in subscription order.
 type Subscribers = Vec<Arc<ClientInfo>>;
 
+/// Names (channels or patterns) to their subscribers.
+type NameMap = HashMap<Box<[u8]>, Subscribers>;
+
 /// Shards of a channel map: enough that SUBSCRIBE/UNSUBSCRIBE traffic on different
 /// channels rarely meets on a lock, few enough that PUBSUB CHANNELS stays cheap.
 const CHANNEL_SHARDS: usize = 16;
 
 /// Channel name -> subscribers, split into `RwLock`ed shards by the channel's hash.
 struct ChannelMap {
-    shards: Box<[RwLock<HashMap<Box<[u8]>, Subscribers>>]>,
+    shards: Box<[RwLock<NameMap>]>,
     hasher: DefaultHashBuilder,
     /// Channels with at least one subscriber (INFO pubsub_channels).
     count: AtomicUsize,
@@ -111,7 +114,7 @@ impl ChannelMap {
         }
     }
 
-    fn shard(&self, channel: &[u8]) -> &RwLock<HashMap<Box<[u8]>, Subscribers>> {
+    fn shard(&self, channel: &[u8]) -> &RwLock<NameMap> {
         let h = self.hasher.hash_one(channel) as usize;
         &self.shards[h % CHANNEL_SHARDS]
     }
@@ -161,7 +164,7 @@ impl ChannelMap {
 pub struct Registry {
     channels: ChannelMap,
     shard_channels: ChannelMap,
-    patterns: RwLock<HashMap<Box<[u8]>, Subscribers>>,
+    patterns: RwLock<NameMap>,
     /// Distinct patterns (INFO pubsub_patterns, PUBSUB NUMPAT); PUBLISH skips the pattern
     /// lock when there are none.
     pattern_count: AtomicUsize,

@@ -49,7 +49,9 @@ pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, info: Arc<ClientI
             (c.client_query_buffer_limit, c.proto_max_bulk_len)
         };
         let mut input = pending;
-        if !pending {
+        // Frames pushed while this task was busy (their wake-up may have been taken by a
+        // write that was waiting) go out without waiting for the socket.
+        if !pending && !info.has_pushed() {
             // Idle clients (`timeout`) are closed by the server's cron through the kill
             // switch, which also wakes the mailbox (one waiter fewer per read).
             let n = tokio::select! {
@@ -246,6 +248,8 @@ async fn write_out(
                 }
             }
             _ = info.kill_notify.notified() => return false,
+            // New pushes, or the soft limit newly exceeded: look at the deadline again.
+            _ = info.mailbox.notify.notified() => {}
             _ = sleep_for(recheck) => {
                 if info.check_output_limit(limits) {
                     return false;
@@ -297,6 +301,13 @@ async fn wait_blocked(
 ) -> bool {
     let deadline = w.timeout.map(|d| tokio::time::Instant::now() + d);
     loop {
+        if info.has_pushed() {
+            info.take_pushed(out);
+            if !write_out(shared, stream, out, info).await {
+                shared.blocking.cancel(w);
+                return false;
+            }
+        }
         // Served (or cancelled by CLIENT UNBLOCK) while we were not looking.
         if !w.is_waiting() {
             return true;
@@ -332,13 +343,8 @@ async fn wait_blocked(
                 shared.blocking.cancel(w);
                 return false;
             }
-            _ = info.mailbox.notify.notified() => {
-                info.take_pushed(out);
-                if !out.is_empty() && !write_out(shared, stream, out, info).await {
-                    shared.blocking.cancel(w);
-                    return false;
-                }
-            }
+            // Pushed frames: written at the top of the loop.
+            _ = info.mailbox.notify.notified() => {}
         }
     }
 }
