@@ -666,3 +666,27 @@ fn command_info_of_the_pubsub_commands() {
         "#,
     );
 }
+
+#[test]
+fn subscribers_are_exempt_from_the_idle_timeout() {
+    let p = Pair::new();
+    let mut admin = Both::new(&p);
+    admin.check("CONFIG SET timeout 1");
+    let mut sub = Both::new(&p);
+    let mut idle = Both::new(&p);
+    sub.cmd("SUBSCRIBE x", 1);
+    idle.check("PING");
+    // Both servers check idleness at least once a second.
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    let mut publ = Both::new(&p);
+    publish(&mut publ, &mut sub, &[b"PUBLISH", b"x", b"still here"]);
+    sub.check("PING");
+    let (a, closed_a) = idle
+        .ours
+        .read_until_close(std::time::Duration::from_secs(5));
+    let (b, closed_b) = idle
+        .redis
+        .read_until_close(std::time::Duration::from_secs(5));
+    assert_eq!((show(&a), closed_a), (show(&b), closed_b));
+    assert!(closed_a, "the idle normal client was not closed");
+}

@@ -71,11 +71,21 @@ pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, info: Arc<ClientI
             }
         }
         pending = false;
+        if !input {
+            // Woken for pushed frames only. Let the tasks that are ready run first (the
+            // publishers among them add more frames), so one write carries many frames,
+            // as Redis writes each client once per event-loop pass.
+            tokio::task::yield_now().await;
+        }
         // Frames pushed before these requests were read precede their replies.
         info.take_pushed(&mut out.buf);
         if !input {
-            if !out.buf.is_empty() && !write_out(&shared, &mut stream, &mut out.buf, &info).await {
-                break;
+            if !out.buf.is_empty() {
+                if !write_out(&shared, &mut stream, &mut out.buf, &info).await {
+                    break;
+                }
+                // Redis counts a write to the client as interaction too (CLIENT LIST idle).
+                info.touch();
             }
             continue;
         }
