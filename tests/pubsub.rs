@@ -256,7 +256,9 @@ fn the_soft_limit_disconnects_after_its_seconds_without_further_messages() {
         publish_batch(&mut p, "soft", &payload, sent, 16);
         sent += 16;
         let line = client_line(&mut admin, &stalled_id).expect("disconnected too early");
-        if omem(&line) > 256 * 1024 {
+        // Well past the limit: the kernel may still take some of the pending output later
+        // (its send buffer grows), which must not bring it back under.
+        if omem(&line) > 1024 * 1024 {
             break Instant::now();
         }
     };
@@ -264,10 +266,10 @@ fn the_soft_limit_disconnects_after_its_seconds_without_further_messages() {
     std::thread::sleep(Duration::from_millis(300));
     assert!(client_line(&mut admin, &stalled_id).is_some());
     // Nothing more is published; the limit's time runs out and the client is closed.
-    while client_line(&mut admin, &stalled_id).is_some() {
+    while let Some(line) = client_line(&mut admin, &stalled_id) {
         assert!(
             over_at.elapsed() < Duration::from_secs(6),
-            "still connected {:?} after passing the soft limit",
+            "still connected {:?} after passing the soft limit: {line}",
             over_at.elapsed()
         );
         std::thread::sleep(Duration::from_millis(50));

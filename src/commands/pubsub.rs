@@ -241,7 +241,26 @@ pub struct Publisher<'a> {
     pub out: &'a mut ReplyBuf,
 }
 
-impl Publisher<'_> {
+impl<'a> Publisher<'a> {
+    /// The client running the current command.
+    pub fn of(ctx: &'a mut Ctx) -> Publisher<'a> {
+        Publisher {
+            info: &ctx.session.info,
+            out: &mut *ctx.out,
+        }
+    }
+
+    /// Delivers a frame (RESP2 array form) to `target`: into this client's own reply if
+    /// it is the target, to the target's mailbox otherwise. The way for server-generated
+    /// frames (invalidations, MONITOR lines) to reach a client in order.
+    pub fn deliver_to(&mut self, shared: &Shared, target: &ClientInfo, frame: &[u8]) {
+        if target.id == self.info.id {
+            self.push(frame);
+        } else {
+            target.deliver(frame, &shared.clients.obuf_limits);
+        }
+    }
+
     fn push(&mut self, frame: &[u8]) {
         // What others pushed to it earlier goes first, keeping the order Redis's single
         // output buffer would have.
@@ -571,21 +590,15 @@ fn sunsubscribe(ctx: &mut Ctx, args: &Args) -> CmdResult {
 }
 
 fn publish_cmd(ctx: &mut Ctx, args: &Args) -> CmdResult {
-    let me = Publisher {
-        info: &ctx.session.info,
-        out: &mut *ctx.out,
-    };
-    let n = publish(ctx.shared, args.get(1), args.get(2), Some(me));
+    let shared = ctx.shared;
+    let n = publish(shared, args.get(1), args.get(2), Some(Publisher::of(ctx)));
     ctx.out.int(n as i64);
     Ok(())
 }
 
 fn spublish(ctx: &mut Ctx, args: &Args) -> CmdResult {
-    let me = Publisher {
-        info: &ctx.session.info,
-        out: &mut *ctx.out,
-    };
-    let n = spublish_message(ctx.shared, args.get(1), args.get(2), Some(me));
+    let shared = ctx.shared;
+    let n = spublish_message(shared, args.get(1), args.get(2), Some(Publisher::of(ctx)));
     ctx.out.int(n as i64);
     Ok(())
 }
