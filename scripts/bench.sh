@@ -6,22 +6,32 @@
 # alternate A and B, ROUNDS times per test and pipeline depth, and the median of each
 # side's requests/s is reported, which damps the noise of a shared machine.
 #
+# The `publish` test is Pub/Sub fan-out: SUBSCRIBERS subscribers (scripts/
+# pubsub_subscriber.py, on the client's core) each receive every message that
+# redis-benchmark publishes (`PUBLISH bench <PAYLOAD bytes>`); its figure is the publisher's
+# requests/s, and a run in which any subscriber missed a message fails. A second table
+# gives each server's CPU time per published message (from /proc), which the other load
+# on a shared machine disturbs less than throughput.
+#
 # Usage: scripts/bench.sh                 (N=200000 ROUNDS=5, every test in TESTS below)
 #        N=50000 ROUNDS=3 TESTS="get set" PIPELINES="1 16" CLIENTS=50 scripts/bench.sh
+#        TESTS=publish SUBSCRIBERS=8 PAYLOAD=64 scripts/bench.sh
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 N=${N:-200000}
 ROUNDS=${ROUNDS:-5}
-TESTS=${TESTS:-set get incr mset lpush lpop sadd hset zadd zpopmin lrange_100}
+TESTS=${TESTS:-set get incr mset lpush lpop sadd hset zadd zpopmin lrange_100 publish}
 PIPELINES=${PIPELINES:-1 16}
 CLIENTS=${CLIENTS:-50}
 KEYSPACE=${KEYSPACE:-100000}
+SUBSCRIBERS=${SUBSCRIBERS:-4}
+PAYLOAD=${PAYLOAD:-32}
 SERVER_CPU=${SERVER_CPU:-0}
 CLIENT_CPU=${CLIENT_CPU:-1}
 
-for tool in redis-server redis-benchmark redis-cli taskset; do
+for tool in redis-server redis-benchmark redis-cli taskset python3; do
     command -v "$tool" >/dev/null 2>&1 || {
         echo "bench.sh needs $tool (scripts/test.sh installs the redis tools)" >&2
         exit 1
@@ -96,6 +106,54 @@ rps() {
         'NR > 1 && ($2 == t || index($2, t " ") == 1) { print $4; exit }' <<<"$out"
 }
 
+# cpu_ticks PID: user + system CPU time of a process so far, in clock ticks.
+cpu_ticks() {
+    awk '{ print $14 + $15 }' "/proc/$1/stat"
+}
+
+# publish_rps PORT PID DEPTH: one Pub/Sub fan-out run; prints "<publisher req/s> <server
+# CPU us per published message>". Fails if a subscriber did not get every message.
+publish_rps() {
+    local port=$1 pid=$2 depth=$3 payload i subs=() outs=() got before after out rps
+    payload=$(head -c "$PAYLOAD" /dev/zero | tr '\0' x)
+    for i in $(seq 1 "$SUBSCRIBERS"); do
+        outs+=("$WORK/sub.$i")
+        taskset -c "$CLIENT_CPU" python3 scripts/pubsub_subscriber.py "$port" bench "$N" 10 \
+            >"$WORK/sub.$i" &
+        subs+=($!)
+    done
+    for i in $(seq 1 200); do
+        got=$(redis-cli -p "$port" PUBSUB NUMSUB bench | tail -1)
+        [[ $got == "$SUBSCRIBERS" ]] && break
+        sleep 0.05
+    done
+    [[ $got == "$SUBSCRIBERS" ]] || { echo "subscribers did not subscribe (port $port)" >&2; return 1; }
+    before=$(cpu_ticks "$pid")
+    out=$(taskset -c "$CLIENT_CPU" redis-benchmark -h 127.0.0.1 -p "$port" -c "$CLIENTS" \
+        -P "$depth" -n "$N" --csv PUBLISH bench "$payload" </dev/null) || {
+        echo "redis-benchmark failed against port $port (publish -P $depth): $out" >&2
+        return 1
+    }
+    for i in "${subs[@]}"; do wait "$i"; done
+    after=$(cpu_ticks "$pid")
+    for i in "${outs[@]}"; do
+        got=$(tail -1 "$i")
+        [[ $got == "$N" ]] || { echo "a subscriber got $got of $N messages (port $port)" >&2; return 1; }
+    done
+    rps=$(awk -F'"' 'NR > 1 { print $4; exit }' <<<"$out")
+    awk -v r="$rps" -v t=$((after - before)) -v hz="$(getconf CLK_TCK)" -v n="$N" \
+        'BEGIN { printf "%s %.3f\n", r, t * 1e6 / hz / n }'
+}
+
+# run_test PORT PID TEST DEPTH: prints "<req/s> [<server CPU us per request>]".
+run_test() {
+    if [[ $3 == publish ]]; then
+        publish_rps "$1" "$2" "$4"
+    else
+        rps "$1" "$3" "$4"
+    fi
+}
+
 median() {
     sort -g | awk '{ v[NR] = $1 } END {
         if (NR == 0) { print "nan"; exit }
@@ -105,26 +163,46 @@ median() {
 echo "rcs $("$BIN" --version 2>/dev/null || echo '?') on :$OURS_PORT, $(redis-server --version | awk '{print $3}') on :$REDIS_PORT;" \
     "servers on cpu $SERVER_CPU, client on cpu $CLIENT_CPU; -c $CLIENTS -r $KEYSPACE -n $N, $ROUNDS rounds" >&2
 
+ratio() {
+    awk -v x="$1" -v y="$2" 'BEGIN { if (y > 0) printf "%.2f", x / y; else print "nan" }'
+}
+
 ROWS=()
+CPU_ROWS=()
 for depth in $PIPELINES; do
     for test in $TESTS; do
         a=()
         b=()
+        ca=()
+        cb=()
         for round in $(seq 1 "$ROUNDS"); do
             # Alternate which side goes first so drift on the machine hits both alike.
             if ((round % 2)); then
-                a+=("$(rps "$OURS_PORT" "$test" "$depth")")
-                b+=("$(rps "$REDIS_PORT" "$test" "$depth")")
+                ra=$(run_test "$OURS_PORT" "$OURS_PID" "$test" "$depth")
+                rb=$(run_test "$REDIS_PORT" "$REDIS_PID" "$test" "$depth")
             else
-                b+=("$(rps "$REDIS_PORT" "$test" "$depth")")
-                a+=("$(rps "$OURS_PORT" "$test" "$depth")")
+                rb=$(run_test "$REDIS_PORT" "$REDIS_PID" "$test" "$depth")
+                ra=$(run_test "$OURS_PORT" "$OURS_PID" "$test" "$depth")
             fi
-            echo "  $test -P $depth round $round: rcs ${a[-1]} redis ${b[-1]}" >&2
+            a+=("${ra%% *}")
+            b+=("${rb%% *}")
+            if [[ $test == publish ]]; then
+                ca+=("${ra#* }")
+                cb+=("${rb#* }")
+            fi
+            echo "  $test -P $depth round $round: rcs $ra redis $rb" >&2
         done
         ma=$(printf '%s\n' "${a[@]}" | median)
         mb=$(printf '%s\n' "${b[@]}" | median)
-        ratio=$(awk -v x="$ma" -v y="$mb" 'BEGIN { if (y > 0) printf "%.2f", x / y; else print "nan" }')
-        ROWS+=("| $test | $depth | $ma | $mb | $ratio |")
+        name=$test
+        [[ $test == publish ]] && name="publish ($SUBSCRIBERS subscribers, $PAYLOAD B)"
+        ROWS+=("| $name | $depth | $ma | $mb | $(ratio "$ma" "$mb") |")
+        if [[ $test == publish ]]; then
+            ma=$(printf '%s\n' "${ca[@]}" | median)
+            mb=$(printf '%s\n' "${cb[@]}" | median)
+            # Less CPU is better: the ratio is redis/rcs, above 1 when we use less.
+            CPU_ROWS+=("| $name | $depth | $ma | $mb | $(ratio "$mb" "$ma") |")
+        fi
     done
 done
 
@@ -136,3 +214,9 @@ echo
 echo "| test | -P | rcs median req/s | redis median req/s | ratio (rcs/redis) |"
 echo "|---|---:|---:|---:|---:|"
 printf '%s\n' "${ROWS[@]}"
+if ((${#CPU_ROWS[@]})); then
+    echo
+    echo "| test | -P | rcs server CPU us/msg | redis server CPU us/msg | ratio (redis/rcs) |"
+    echo "|---|---:|---:|---:|---:|"
+    printf '%s\n' "${CPU_ROWS[@]}"
+fi

@@ -49,6 +49,8 @@ pub struct Config {
     pub hll_sparse_max_bytes: i64,
     /// `notify-keyspace-events` as class bits (commands/keyspace.rs).
     pub notify_keyspace_events: u32,
+    /// `client-output-buffer-limit`, indexed by [`ObufClass`].
+    pub client_output_buffer_limit: [ObufLimit; 3],
     /// The absolute path of the config file the server was started with, if any (INFO
     /// config_file; not a CONFIG parameter).
     pub config_file: Option<String>,
@@ -88,6 +90,7 @@ impl Default for Config {
             zset_max_listpack_value: 64,
             hll_sparse_max_bytes: 3000,
             notify_keyspace_events: 0,
+            client_output_buffer_limit: ObufLimit::DEFAULTS,
             config_file: None,
         }
     }
@@ -252,6 +255,151 @@ const ZSET_MAX_LISTPACK_VALUE: Param = Param {
     }),
     immutable: false,
 };
+
+// ---------------------------------------------------------------------------------------
+// client-output-buffer-limit
+
+/// The client classes `client-output-buffer-limit` configures, in the order CONFIG GET
+/// prints them (Redis's CLIENT_TYPE_NORMAL, SLAVE, PUBSUB).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ObufClass {
+    Normal = 0,
+    Replica = 1,
+    PubSub = 2,
+}
+
+/// One class's output buffer limit: disconnect at `hard` bytes at once, or once over
+/// `soft` bytes for more than `soft_secs` seconds; 0 disables a limit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ObufLimit {
+    pub hard: u64,
+    pub soft: u64,
+    pub soft_secs: u32,
+}
+
+impl ObufLimit {
+    /// Redis's defaults: "normal 0 0 0 slave 256mb 64mb 60 pubsub 32mb 8mb 60".
+    pub const DEFAULTS: [ObufLimit; 3] = [
+        ObufLimit {
+            hard: 0,
+            soft: 0,
+            soft_secs: 0,
+        },
+        ObufLimit {
+            hard: 256 << 20,
+            soft: 64 << 20,
+            soft_secs: 60,
+        },
+        ObufLimit {
+            hard: 32 << 20,
+            soft: 8 << 20,
+            soft_secs: 60,
+        },
+    ];
+}
+
+const OBUF_ARGS: &str = "Wrong number of arguments in buffer limit configuration.";
+const OBUF_CLASS: &str = "Invalid client class specified in buffer limit configuration.";
+const OBUF_VALUE: &str =
+    "Error in hard, soft or soft_seconds setting in buffer limit configuration.";
+
+/// Parses a byte amount as Redis's `memtoull`: digits and an optional unit; a number too
+/// large saturates (then wraps when multiplied by the unit), as `strtoull` does there.
+fn memtoull(v: &str) -> Option<u64> {
+    let digits = v.bytes().take_while(u8::is_ascii_digit).count();
+    let mul: u64 = match v[digits..].to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" => 1000,
+        "kb" => 1024,
+        "m" => 1000 * 1000,
+        "mb" => 1024 * 1024,
+        "g" => 1000 * 1000 * 1000,
+        "gb" => 1024 * 1024 * 1024,
+        _ => return None,
+    };
+    // Redis copies the digits into a 128-byte buffer first.
+    if digits >= 128 {
+        return None;
+    }
+    let n = v[..digits]
+        .bytes()
+        .try_fold(0u64, |n, d| {
+            n.checked_mul(10)?.checked_add((d - b'0') as u64)
+        })
+        .unwrap_or(u64::MAX);
+    Some(n.wrapping_mul(mul))
+}
+
+/// Parses soft seconds as Redis does: `strtoll` (leading whitespace, a sign, saturating),
+/// nothing may follow, and the value stored in an `int` must not be negative.
+fn soft_seconds(v: &str) -> Option<u32> {
+    let t = v.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
+    let (neg, digits) = match t.as_bytes().first() {
+        Some(b'-') => (true, &t[1..]),
+        Some(b'+') => (false, &t[1..]),
+        _ => (false, t),
+    };
+    if !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let mut n: i64 = 0;
+    for d in digits.bytes() {
+        let d = (d - b'0') as i64;
+        n = if neg {
+            n.saturating_mul(10).saturating_sub(d)
+        } else {
+            n.saturating_mul(10).saturating_add(d)
+        };
+    }
+    let as_int = n as i32;
+    (as_int >= 0).then_some(as_int as u32)
+}
+
+/// Applies a `client-output-buffer-limit` value: `<class> <hard> <soft> <seconds>` groups
+/// split on single spaces, all checked before any is applied.
+fn set_obuf_limits(c: &mut Config, v: &str) -> Result<(), String> {
+    let words: Vec<&str> = if v.is_empty() {
+        Vec::new()
+    } else {
+        v.split(' ').collect()
+    };
+    if !words.len().is_multiple_of(4) {
+        return Err(OBUF_ARGS.into());
+    }
+    let mut next = c.client_output_buffer_limit;
+    for g in words.chunks(4) {
+        let class = match g[0].to_ascii_lowercase().as_str() {
+            "normal" => ObufClass::Normal,
+            "slave" | "replica" => ObufClass::Replica,
+            "pubsub" => ObufClass::PubSub,
+            _ => return Err(OBUF_CLASS.into()),
+        };
+        let (Some(hard), Some(soft), Some(soft_secs)) =
+            (memtoull(g[1]), memtoull(g[2]), soft_seconds(g[3]))
+        else {
+            return Err(OBUF_VALUE.into());
+        };
+        next[class as usize] = ObufLimit {
+            hard,
+            soft,
+            soft_secs,
+        };
+    }
+    c.client_output_buffer_limit = next;
+    Ok(())
+}
+
+fn get_obuf_limits(c: &Config) -> String {
+    let l = &c.client_output_buffer_limit;
+    let mut s = String::new();
+    for (name, x) in ["normal", "slave", "pubsub"].iter().zip(l) {
+        if !s.is_empty() {
+            s.push(' ');
+        }
+        let _ = write!(s, "{} {} {} {}", name, x.hard, x.soft, x.soft_secs);
+    }
+    s
+}
 
 /// The parameter table, in the order CONFIG GET * lists them.
 pub static PARAMS: &[Param] = &[
@@ -521,6 +669,12 @@ pub static PARAMS: &[Param] = &[
         immutable: false,
     },
     Param {
+        name: "client-output-buffer-limit",
+        get: get_obuf_limits,
+        set: Some(set_obuf_limits),
+        immutable: false,
+    },
+    Param {
         name: "threads",
         get: |c| c.threads.to_string(),
         set: Some(|c, v| {
@@ -628,6 +782,56 @@ mod tests {
         assert_eq!(c.maxmemory, 100 * 1024 * 1024);
         assert_eq!(w.len(), 1);
         assert!(c.load_file("port abc\n").is_err());
+    }
+
+    #[test]
+    fn obuf_limits_parse_like_redis() {
+        let mut c = Config::default();
+        assert_eq!(
+            get_obuf_limits(&c),
+            "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60"
+        );
+        set_obuf_limits(&mut c, "PUBSUB 1kb 2k 5 replica 1 2 3").unwrap();
+        assert_eq!(
+            get_obuf_limits(&c),
+            "normal 0 0 0 slave 1 2 3 pubsub 1024 2000 5"
+        );
+        // Empty words are values (0), seconds are cast to a C int.
+        set_obuf_limits(&mut c, "pubsub  1 99999999999").unwrap();
+        assert_eq!(
+            c.client_output_buffer_limit[ObufClass::PubSub as usize],
+            ObufLimit {
+                hard: 0,
+                soft: 1,
+                soft_secs: 1215752191
+            }
+        );
+        set_obuf_limits(&mut c, "pubsub 99999999999999999999999kb 0 -4294967296").unwrap();
+        assert_eq!(
+            c.client_output_buffer_limit[2].hard,
+            u64::MAX.wrapping_mul(1024)
+        );
+        assert_eq!(
+            set_obuf_limits(&mut c, "pubsub 1 2").unwrap_err(),
+            OBUF_ARGS
+        );
+        assert_eq!(
+            set_obuf_limits(&mut c, "master 1 2 3").unwrap_err(),
+            OBUF_CLASS
+        );
+        for bad in [
+            "pubsub +5 0 1",
+            "pubsub 1 2 2147483648",
+            "pubsub 1tb 0 1",
+            "pubsub 1 2 0x1",
+        ] {
+            assert_eq!(
+                set_obuf_limits(&mut c, bad).unwrap_err(),
+                OBUF_VALUE,
+                "{bad}"
+            );
+        }
+        assert!(set_obuf_limits(&mut c, "").is_ok());
     }
 
     #[test]

@@ -4,6 +4,12 @@
 //! Each connection registers a [`ClientInfo`] whose fields other clients may read: the
 //! owner updates them with relaxed atomic stores (no contention: one writer), readers
 //! take a snapshot. Killing a client sets its flag and wakes its task.
+//!
+//! Each client also has a [`Mailbox`]: frames other clients push to it (pub/sub messages;
+//! later keyspace events, tracking invalidations, MONITOR lines) are appended there and
+//! its connection task, woken by the mailbox's `Notify`, writes them out even when the
+//! client sends nothing. What waits there counts toward the client's output buffer, which
+//! `client-output-buffer-limit` bounds: a client over its class's limit is disconnected.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
@@ -13,6 +19,7 @@ use std::time::Instant;
 use parking_lot::Mutex;
 
 use super::{cmd, container, err, Args, CmdError, CmdResult, CommandTable, Ctx};
+use crate::config::{Config, ObufClass, ObufLimit};
 
 /// What others may see of one connected client.
 pub struct ClientInfo {
@@ -37,6 +44,13 @@ pub struct ClientInfo {
     pub multi: std::sync::atomic::AtomicI64,
     killed: AtomicBool,
     pub kill_notify: tokio::sync::Notify,
+    /// Channel, pattern and shard-channel subscriptions (CLIENT LIST sub/psub/ssub); a
+    /// client with any is in the pubsub class (flag P, its own output buffer limit).
+    pub sub: AtomicUsize,
+    pub psub: AtomicUsize,
+    pub ssub: AtomicUsize,
+    /// Frames pushed to this client by others, waiting for its connection task.
+    pub mailbox: Mailbox,
 }
 
 impl ClientInfo {
@@ -93,18 +107,206 @@ impl ClientInfo {
     pub fn kill(&self) {
         self.killed.store(true, Ordering::SeqCst);
         self.kill_notify.notify_one();
+        // An idle connection task waits on its mailbox only.
+        self.mailbox.notify.notify_one();
     }
 
     pub fn is_killed(&self) -> bool {
         self.killed.load(Ordering::SeqCst)
     }
 
+    /// True while the client holds any subscription (Redis's CLIENT_PUBSUB flag).
+    pub fn is_pubsub(&self) -> bool {
+        self.sub.load(Ordering::Relaxed)
+            + self.psub.load(Ordering::Relaxed)
+            + self.ssub.load(Ordering::Relaxed)
+            > 0
+    }
+
+    /// The class whose `client-output-buffer-limit` applies (Redis's getClientType).
+    pub fn obuf_class(&self) -> ObufClass {
+        if self.is_pubsub() {
+            ObufClass::PubSub
+        } else {
+            ObufClass::Normal
+        }
+    }
+
+    /// The type name CLIENT LIST TYPE and CLIENT KILL TYPE match.
+    pub fn type_name(&self) -> &'static str {
+        match self.obuf_class() {
+            ObufClass::PubSub => "pubsub",
+            ObufClass::Replica => "replica",
+            ObufClass::Normal => "normal",
+        }
+    }
+
+    /// Pushes one frame to this client. `frame` is encoded as a RESP2 array (`*N...`); a
+    /// RESP3 client gets it as a push frame (`>N...`), the rest of the bytes being the
+    /// same. Returns false if the client is closing (nothing is queued then, as Redis
+    /// queues nothing for a client marked to close). The client may be disconnected here
+    /// if the frame takes it over its output buffer limit.
+    pub fn deliver(&self, frame: &[u8], limits: &OutputLimits) -> bool {
+        let resp3 = self.resp.load(Ordering::Relaxed) == 3;
+        self.push_with(limits, |q| {
+            if resp3 && frame.first() == Some(&b'*') {
+                q.push(b'>');
+                q.extend_from_slice(&frame[1..]);
+            } else {
+                q.extend_from_slice(frame);
+            }
+        })
+    }
+
+    /// Pushes bytes already encoded for this client's protocol.
+    pub fn deliver_raw(&self, bytes: &[u8], limits: &OutputLimits) -> bool {
+        self.push_with(limits, |q| q.extend_from_slice(bytes))
+    }
+
+    fn push_with(&self, limits: &OutputLimits, write: impl FnOnce(&mut Vec<u8>)) -> bool {
+        if self.is_killed() {
+            return false;
+        }
+        let m = &self.mailbox;
+        let (was_empty, queued) = {
+            let mut q = m.queue.lock();
+            let was_empty = q.is_empty();
+            write(&mut q);
+            m.queued.store(q.len(), Ordering::Relaxed);
+            (was_empty, q.len())
+        };
+        let used = pending_to_omem(queued + m.inflight.load(Ordering::Relaxed));
+        if self.over_output_limit(used, limits) {
+            self.close_for_output_limit();
+            return true;
+        }
+        // One wake-up per batch: the task takes everything queued when it runs.
+        if was_empty {
+            m.notify.notify_one();
+        }
+        true
+    }
+
+    /// Output buffer memory as CLIENT LIST's `omem` reports it and the limits count it:
+    /// pending output beyond what Redis's static 16 KB reply buffer would hold.
+    pub fn omem(&self) -> usize {
+        let m = &self.mailbox;
+        pending_to_omem(m.queued.load(Ordering::Relaxed) + m.inflight.load(Ordering::Relaxed))
+    }
+
+    /// Redis's `checkClientOutputBufferLimits`: over the hard limit, or over the soft
+    /// limit for more than its seconds (measured from the first time it was seen over).
+    fn over_output_limit(&self, used: usize, limits: &OutputLimits) -> bool {
+        let l = limits.get(self.obuf_class());
+        let used = used as u64;
+        if l.hard > 0 && used >= l.hard {
+            return true;
+        }
+        let since = &self.mailbox.soft_since;
+        if l.soft > 0 && used >= l.soft {
+            let now = crate::util::now_ms() / 1000;
+            match since.compare_exchange(0, now, Ordering::Relaxed, Ordering::Relaxed) {
+                Ok(_) => {
+                    // A connection stuck writing learns the new deadline it must check.
+                    self.mailbox.notify.notify_one();
+                    false
+                }
+                Err(first) => now.saturating_sub(first) > l.soft_secs as u64,
+            }
+        } else {
+            since.store(0, Ordering::Relaxed);
+            false
+        }
+    }
+
+    /// Re-checks the limits without new output (a client over its soft limit that gets
+    /// nothing more must still be closed when the time runs out, as Redis's clientsCron
+    /// does); closes the client and returns true if over.
+    pub fn check_output_limit(&self, limits: &OutputLimits) -> bool {
+        if self.over_output_limit(self.omem(), limits) {
+            self.close_for_output_limit();
+            return true;
+        }
+        false
+    }
+
+    /// When the soft limit, if it stays exceeded, must next be checked (unix ms).
+    pub fn soft_limit_deadline_ms(&self, limits: &OutputLimits) -> Option<u64> {
+        let since = self.mailbox.soft_since.load(Ordering::Relaxed);
+        let l = limits.get(self.obuf_class());
+        (since > 0 && l.soft > 0).then(|| (since + l.soft_secs as u64 + 1) * 1000)
+    }
+
+    fn close_for_output_limit(&self) {
+        if self.is_killed() {
+            return;
+        }
+        tracing::warn!(
+            client = self.id,
+            addr = %self.addr,
+            omem = self.omem(),
+            "client closed for overcoming of output buffer limits"
+        );
+        // Its pending output is dropped at once: that memory is what the limit protects.
+        let dropped = std::mem::take(&mut *self.mailbox.queue.lock());
+        self.mailbox.queued.store(0, Ordering::Relaxed);
+        drop(dropped);
+        self.kill();
+    }
+
+    /// True if frames wait in the mailbox.
+    #[inline]
+    pub fn has_pushed(&self) -> bool {
+        self.mailbox.queued.load(Ordering::Relaxed) > 0
+    }
+
+    /// Moves everything pushed so far to the end of `out` (the connection's output).
+    #[inline]
+    pub fn take_pushed(&self, out: &mut Vec<u8>) {
+        let m = &self.mailbox;
+        if m.queued.load(Ordering::Relaxed) == 0 {
+            return;
+        }
+        let mut q = m.queue.lock();
+        if out.is_empty() {
+            // Swap, so the queue keeps a buffer to reuse and nothing is copied.
+            std::mem::swap(&mut *q, out);
+        } else {
+            out.extend_from_slice(&q);
+            q.clear();
+        }
+        m.queued.store(0, Ordering::Relaxed);
+    }
+
+    /// The connection reports how much of its current write the kernel has not taken yet.
+    #[inline]
+    pub fn set_inflight(&self, bytes: usize) {
+        self.mailbox.inflight.store(bytes, Ordering::Relaxed);
+    }
+
     /// One line of CLIENT LIST / the reply of CLIENT INFO, in Redis 7.0's field order.
     pub fn describe(&self, table: &super::CommandTable) -> String {
         let cmd = table.name_of(self.last_cmd.load(Ordering::Relaxed));
         let cmd = if cmd.is_empty() { "NULL" } else { cmd };
+        // Flag letters in Redis's order; N when none applies.
+        let mut flags = String::new();
+        if self.is_pubsub() {
+            flags.push('P');
+        }
+        let multi = self.multi.load(Ordering::Relaxed);
+        if multi >= 0 {
+            flags.push('x');
+        }
+        if flags.is_empty() {
+            flags.push('N');
+        }
+        let m = &self.mailbox;
+        let pending = m.queued.load(Ordering::Relaxed) + m.inflight.load(Ordering::Relaxed);
+        let omem = pending_to_omem(pending);
+        let qbuf = self.query_buf.load(Ordering::Relaxed);
+        let qbuf_free = self.query_buf_free.load(Ordering::Relaxed);
         format!(
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags=N db={} sub=0 psub=0 ssub=0 multi=-1 qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs={} rbp={} obl=0 oll=0 omem={} tot-mem={} events=r cmd={} user=default redir=-1 resp={}\n",
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs={} rbp={} obl={} oll={} omem={} tot-mem={} events=r cmd={} user=default redir=-1 resp={}\n",
             self.id,
             self.addr,
             self.laddr,
@@ -112,18 +314,94 @@ impl ClientInfo {
             self.name(),
             self.age_secs(),
             self.idle_secs(),
+            flags,
             self.db.load(Ordering::Relaxed),
-            self.query_buf.load(Ordering::Relaxed),
-            self.query_buf_free.load(Ordering::Relaxed),
-            self.query_buf.load(Ordering::Relaxed) + self.query_buf_free.load(Ordering::Relaxed),
-            self.query_buf.load(Ordering::Relaxed),
-            self.out_buf.load(Ordering::Relaxed),
-            self.query_buf.load(Ordering::Relaxed)
-                + self.query_buf_free.load(Ordering::Relaxed)
-                + self.out_buf.load(Ordering::Relaxed),
+            self.sub.load(Ordering::Relaxed),
+            self.psub.load(Ordering::Relaxed),
+            self.ssub.load(Ordering::Relaxed),
+            multi,
+            qbuf,
+            qbuf_free,
+            qbuf + qbuf_free,
+            qbuf,
+            pending.min(STATIC_REPLY_BUF),
+            omem.div_ceil(STATIC_REPLY_BUF),
+            omem,
+            qbuf + qbuf_free + omem,
             cmd,
             self.resp.load(Ordering::Relaxed),
         )
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Mailbox and output buffer limits.
+
+/// Bytes of pending output that Redis keeps in a client's static reply buffer
+/// (PROTO_REPLY_CHUNK_BYTES); only what is beyond it counts as `omem` and toward the
+/// output buffer limits, there as here.
+const STATIC_REPLY_BUF: usize = 16 * 1024;
+
+#[inline]
+fn pending_to_omem(pending: usize) -> usize {
+    pending.saturating_sub(STATIC_REPLY_BUF)
+}
+
+/// Frames pushed to one client by others, in the order they were pushed.
+///
+/// Bounded by bytes, not count: every push checks the client's output buffer limit and a
+/// client over it is closed and its queue dropped.
+#[derive(Default)]
+pub struct Mailbox {
+    queue: Mutex<Vec<u8>>,
+    /// `queue.len()`, readable without the lock.
+    queued: AtomicUsize,
+    /// Bytes of the connection's current socket write the kernel has not taken yet: they
+    /// are output buffer too (a client that does not read leaves them there).
+    inflight: AtomicUsize,
+    /// Unix seconds when the soft limit was first seen exceeded (0: not exceeded).
+    soft_since: AtomicU64,
+    /// Wakes the connection task when the queue becomes non-empty.
+    pub notify: tokio::sync::Notify,
+}
+
+/// `client-output-buffer-limit` per class, mirrored from the config in atomics so a push
+/// reads them without the config lock. [`OutputLimits::refresh`] after CONFIG SET.
+pub struct OutputLimits {
+    limits: [[AtomicU64; 3]; 3],
+}
+
+impl Default for OutputLimits {
+    fn default() -> Self {
+        let l = OutputLimits {
+            limits: Default::default(),
+        };
+        l.set(&ObufLimit::DEFAULTS);
+        l
+    }
+}
+
+impl OutputLimits {
+    fn set(&self, v: &[ObufLimit; 3]) {
+        for (dst, src) in self.limits.iter().zip(v) {
+            dst[0].store(src.hard, Ordering::Relaxed);
+            dst[1].store(src.soft, Ordering::Relaxed);
+            dst[2].store(src.soft_secs as u64, Ordering::Relaxed);
+        }
+    }
+
+    /// Takes the values of a (new) config.
+    pub fn refresh(&self, config: &Config) {
+        self.set(&config.client_output_buffer_limit);
+    }
+
+    pub fn get(&self, class: ObufClass) -> ObufLimit {
+        let l = &self.limits[class as usize];
+        ObufLimit {
+            hard: l[0].load(Ordering::Relaxed),
+            soft: l[1].load(Ordering::Relaxed),
+            soft_secs: l[2].load(Ordering::Relaxed) as u32,
+        }
     }
 }
 
@@ -132,6 +410,8 @@ impl ClientInfo {
 pub struct ClientRegistry {
     clients: Mutex<BTreeMap<u64, Arc<ClientInfo>>>,
     next_id: AtomicU64,
+    /// The output buffer limits every push checks.
+    pub obuf_limits: OutputLimits,
 }
 
 impl ClientRegistry {
@@ -158,6 +438,10 @@ impl ClientRegistry {
             multi: std::sync::atomic::AtomicI64::new(-1),
             killed: AtomicBool::new(false),
             kill_notify: tokio::sync::Notify::new(),
+            sub: AtomicUsize::new(0),
+            psub: AtomicUsize::new(0),
+            ssub: AtomicUsize::new(0),
+            mailbox: Mailbox::default(),
         });
         self.clients.lock().insert(id, info.clone());
         info
@@ -182,6 +466,13 @@ impl ClientRegistry {
 
     pub fn get(&self, id: u64) -> Option<Arc<ClientInfo>> {
         self.clients.lock().get(&id).cloned()
+    }
+
+    /// Pushes a frame (RESP2 array form, see [`ClientInfo::deliver`]) to the client with
+    /// this id; false if there is no such client or it is closing.
+    pub fn deliver_to(&self, id: u64, frame: &[u8]) -> bool {
+        self.get(id)
+            .is_some_and(|c| c.deliver(frame, &self.obuf_limits))
     }
 }
 
@@ -286,8 +577,8 @@ fn client_setinfo(ctx: &mut Ctx, args: &Args) -> CmdResult {
     Ok(())
 }
 
-/// Client types CLIENT LIST/KILL TYPE accept. Every connection here is a normal client
-/// until pub/sub marks subscribers.
+/// Client types CLIENT LIST/KILL TYPE accept (a client is `pubsub` while subscribed,
+/// `normal` otherwise; there are no replicas or masters here).
 fn client_type(name: &[u8]) -> Option<&'static str> {
     match name.to_ascii_lowercase().as_slice() {
         b"normal" => Some("normal"),
@@ -309,8 +600,8 @@ fn client_list(ctx: &mut Ctx, args: &Args) -> CmdResult {
     let mut text = String::new();
     if args.len() == 4 && args.is(2, "type") {
         let t = client_type(args.get(3)).ok_or_else(|| unknown_type(args.get(3)))?;
-        if t == "normal" {
-            for c in ctx.shared.clients.all() {
+        for c in ctx.shared.clients.all() {
+            if c.type_name() == t {
                 text.push_str(&c.describe(&ctx.shared.commands));
             }
         }
@@ -426,7 +717,7 @@ fn client_kill(ctx: &mut Ctx, args: &Args) -> CmdResult {
         if addr.is_some_and(|a| a != c.addr.as_bytes())
             || laddr.is_some_and(|a| a != c.laddr.as_bytes())
             || id.is_some_and(|i| i != c.id)
-            || ty.is_some_and(|t| t != "normal")
+            || ty.is_some_and(|t| t != c.type_name())
         {
             continue;
         }

@@ -60,6 +60,9 @@ pub fn register(t: &mut CommandTable) {
 }
 
 fn ping(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    if args.len() <= 2 && super::pubsub::subscribed_ping(ctx, args) {
+        return Ok(());
+    }
     match args.len() {
         1 => ctx.out.simple("PONG"),
         2 => ctx.out.bulk(args.get(1)),
@@ -198,10 +201,11 @@ fn hello(ctx: &mut Ctx, args: &Args) -> CmdResult {
     Ok(())
 }
 
-/// RESET: back to the state of a new connection (db 0, RESP2, no name, and the
-/// authentication a new connection would have), replying `+RESET`.
+/// RESET: back to the state of a new connection (no subscriptions, db 0, RESP2, no name,
+/// and the authentication a new connection would have), replying `+RESET`.
 fn reset(ctx: &mut Ctx, _args: &Args) -> CmdResult {
     super::transactions::end_transaction(ctx.shared, ctx.session);
+    super::pubsub::unsubscribe_everything(ctx.shared, ctx.session);
     ctx.session.db = 0;
     ctx.session.info.db.store(0, Ordering::Relaxed);
     ctx.session.resp = 2;

@@ -112,6 +112,10 @@ pub struct Shared {
     pub keyspace: super::keyspace::Keyspace,
     /// Held for reading by every command and for writing by EXEC (transactions.rs).
     pub exec_gate: parking_lot::RwLock<()>,
+
+    // ---- Pub/Sub (commands/pubsub.rs) ----
+    /// Every channel, pattern and shard-channel subscription.
+    pub pubsub: super::pubsub::Registry,
 }
 
 impl Shared {
@@ -122,7 +126,7 @@ impl Shared {
             .map(|_| char::from_digit(rng.random_range(0..16), 16).unwrap_or('0'))
             .collect();
         let notify = config.notify_keyspace_events;
-        Shared {
+        let shared = Shared {
             store: Store::new(config.databases, config.shards),
             limits: crate::store::EncodingLimits::from_config(&config),
             blocking: Default::default(),
@@ -149,7 +153,11 @@ impl Shared {
                 ..Default::default()
             },
             exec_gate: parking_lot::RwLock::new(()),
-        }
+            pubsub: Default::default(),
+        };
+        // Pub/Sub: the output buffer limits pushes check start from the config.
+        shared.clients.obuf_limits.refresh(&shared.config.read());
+        shared
     }
 
     /// Counts one error reply for INFO (total_error_replies and errorstats by prefix, as
@@ -276,6 +284,10 @@ pub struct Session {
     pub watch_flag: Option<Arc<super::keyspace::WatchFlag>>,
     /// Keyspace notifications of the running command, published when it is done.
     pub events: Vec<super::keyspace::KeyEvent>,
+
+    // ---- Pub/Sub (commands/pubsub.rs) ----
+    /// This client's channel, pattern and shard-channel subscriptions.
+    pub subs: super::pubsub::Subscriptions,
 }
 
 impl Session {
@@ -297,6 +309,7 @@ impl Session {
             watched: Vec::new(),
             watch_flag: None,
             events: Vec::new(),
+            subs: Default::default(),
         }
     }
 }

@@ -273,24 +273,46 @@ impl Ctx<'_> {
     }
 }
 
-/// Publishes the events a command produced (called by `execute` once the command is done).
-pub fn publish_events(shared: &super::Shared, events: Vec<KeyEvent>) {
-    let flags = shared.keyspace.notify.load(Ordering::Relaxed);
+/// Publishes the events a command produced (called by `execute` once the command is
+/// done and its locks are released). Frames for the running client itself go into its
+/// own reply, ahead of the command's reply, as Redis's single output buffer has them.
+pub fn publish_events(ctx: &mut Ctx, events: Vec<KeyEvent>) {
+    let flags = ctx.shared.keyspace.notify.load(Ordering::Relaxed);
+    let shared = ctx.shared;
     for e in events {
         if flags & class::KEYSPACE != 0 {
             let mut channel = format!("__keyspace@{}__:", e.db).into_bytes();
             channel.extend_from_slice(&e.key);
-            publish(shared, &channel, e.event.as_bytes());
+            let me = Some(super::pubsub::Publisher::of(ctx));
+            super::pubsub::publish(shared, &channel, e.event.as_bytes(), me);
         }
         if flags & class::KEYEVENT != 0 {
             let channel = format!("__keyevent@{}__:{}", e.db, e.event);
-            publish(shared, channel.as_bytes(), &e.key);
+            let me = Some(super::pubsub::Publisher::of(ctx));
+            super::pubsub::publish(shared, channel.as_bytes(), &e.key, me);
         }
     }
 }
 
-/// Delivery to subscribers; pub/sub is being built in its own module and plugs in here.
-fn publish(_shared: &super::Shared, _channel: &[u8], _message: &[u8]) {}
+/// Publishes events the server raises on its own, outside any command (a key expired
+/// or was evicted): no running client's reply to order them with.
+pub fn publish_server_events(shared: &super::Shared, events: Vec<KeyEvent>) {
+    let flags = shared.keyspace.notify.load(Ordering::Relaxed);
+    for e in events {
+        if flags & e.class == 0 {
+            continue;
+        }
+        if flags & class::KEYSPACE != 0 {
+            let mut channel = format!("__keyspace@{}__:", e.db).into_bytes();
+            channel.extend_from_slice(&e.key);
+            super::pubsub::publish(shared, &channel, e.event.as_bytes(), None);
+        }
+        if flags & class::KEYEVENT != 0 {
+            let channel = format!("__keyevent@{}__:{}", e.db, e.event);
+            super::pubsub::publish(shared, channel.as_bytes(), &e.key, None);
+        }
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -16,6 +16,7 @@ pub mod hyperloglog;
 pub mod keys;
 pub mod keyspace;
 pub mod lists;
+pub mod pubsub;
 pub mod server;
 pub mod sets;
 pub mod strings;
@@ -401,6 +402,7 @@ impl CommandTable {
         zsets::register(&mut t);
         hyperloglog::register(&mut t);
         transactions::register(&mut t);
+        pubsub::register(&mut t);
         t
     }
 
@@ -547,6 +549,30 @@ pub fn execute(ctx: &mut Ctx, args: &Args) {
         ctx.out.error(err::OOM);
         return;
     }
+    // RESP2 subscribed mode (pubsub.rs): only the subscribe family, PING, QUIT, RESET.
+    if let Err(e) = pubsub::check_subscribed_mode(ctx, spec) {
+        // Redis records a refused command as the client's last one (CLIENT LIST cmd=).
+        ctx.session.info.set_last_command(spec.id);
+        spec.stats.rejected.fetch_add(1, Ordering::Relaxed);
+        ctx.shared
+            .stats
+            .rejected_calls
+            .fetch_add(1, Ordering::Relaxed);
+        ctx.shared.count_error(&e.0);
+        flag_transaction(ctx);
+        if spec.name == "exec" {
+            // Redis's execCommandAbort: EXEC refused before running voids the transaction.
+            transactions::end_transaction(ctx.shared, ctx.session);
+            let why = e.0.strip_prefix("ERR ").unwrap_or(&e.0);
+            ctx.out.error(&format!(
+                "EXECABORT Transaction discarded because of: {}",
+                why
+            ));
+            return;
+        }
+        ctx.out.error_bytes(e.bytes());
+        return;
+    }
     if let Some(m) = ctx.session.multi.as_mut() {
         if !transactions::runs_inside_multi(spec.name) {
             m.queue.push(args.to_vec());
@@ -585,7 +611,7 @@ pub fn execute(ctx: &mut Ctx, args: &Args) {
     }
     if !ctx.session.events.is_empty() {
         let events = std::mem::take(&mut ctx.session.events);
-        keyspace::publish_events(ctx.shared, events);
+        keyspace::publish_events(ctx, events);
     }
     if !ctx.shared.blocking.is_empty() {
         if spec.has(flags::WRITE) {

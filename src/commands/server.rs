@@ -223,6 +223,7 @@ fn config_set(ctx: &mut Ctx, args: &Args) -> CmdResult {
         .keyspace
         .notify
         .store(cfg.notify_keyspace_events, Ordering::Relaxed);
+    ctx.shared.clients.obuf_limits.refresh(&cfg);
     drop(cfg);
     ctx.out.ok();
     Ok(())
@@ -502,8 +503,14 @@ fn write_section(ctx: &Ctx, section: &str, o: &mut String) {
             field!(o, "evicted_keys", "0");
             field!(o, "keyspace_hits", "{}", store.keyspace_hits);
             field!(o, "keyspace_misses", "{}", store.keyspace_misses);
-            field!(o, "pubsub_channels", "0");
-            field!(o, "pubsub_patterns", "0");
+            field!(o, "pubsub_channels", "{}", shared.pubsub.channel_count());
+            field!(o, "pubsub_patterns", "{}", shared.pubsub.pattern_count());
+            field!(
+                o,
+                "pubsubshard_channels",
+                "{}",
+                shared.pubsub.shard_channel_count()
+            );
             field!(o, "latest_fork_usec", "0");
             field!(o, "total_forks", "0");
             field!(o, "unexpected_error_replies", "0");
@@ -918,7 +925,8 @@ fn command_getkeys(ctx: &mut Ctx, args: &Args) -> CmdResult {
     let Some(spec) = spec else {
         return Err(CmdError::new("ERR Invalid command specified"));
     };
-    if spec.first_key <= 0 && spec.numkeys_at.is_none() {
+    // Pub/sub shard channels have key specs (for cluster routing) but are not keys.
+    if (spec.first_key <= 0 && spec.numkeys_at.is_none()) || spec.has(super::flags::PUBSUB) {
         return Err(CmdError::new("ERR The command has no key arguments"));
     }
     let argc = args.len() - 2;

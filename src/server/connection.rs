@@ -4,6 +4,13 @@
 //! their replies appended to one output buffer, and writes that buffer once. That batching
 //! is what makes pipelining fast. A protocol error is answered and closes the connection;
 //! a query buffer over `client-query-buffer-limit` closes it without a reply, as Redis does.
+//!
+//! Frames other clients push to this one (pub/sub messages, ...) wait in its mailbox
+//! (`ClientInfo::mailbox`); the task waits for the socket and the mailbox together, so
+//! they go out promptly even when the client sends nothing. Frames already waiting when a
+//! batch of requests is read go out before that batch's replies. Writes are abandoned
+//! when the client is killed (CLIENT KILL, output buffer limits), so a client that does
+//! not read cannot hold its task.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -41,23 +48,47 @@ pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, info: Arc<ClientI
             let c = shared.config.read();
             (c.client_query_buffer_limit, c.proto_max_bulk_len)
         };
-        if !pending {
+        let mut input = pending;
+        // Frames pushed while this task was busy (their wake-up may have been taken by a
+        // write that was waiting) go out without waiting for the socket.
+        if !pending && !info.has_pushed() {
             // Idle clients (`timeout`) are closed by the server's cron through the kill
-            // switch.
+            // switch, which also wakes the mailbox (one waiter fewer per read).
             let n = tokio::select! {
                 r = stream.read_buf(&mut buf) => match r {
                     Ok(0) | Err(_) => break 'conn,
                     Ok(n) => n,
                 },
-                _ = info.kill_notify.notified() => break 'conn,
+                _ = info.mailbox.notify.notified() => 0,
             };
             if info.is_killed() {
                 break;
             }
-            count_read(&shared, n);
-            info.touch();
+            if n > 0 {
+                count_read(&shared, n);
+                info.touch();
+                input = true;
+            }
         }
         pending = false;
+        if !input {
+            // Woken for pushed frames only. Let the tasks that are ready run first (the
+            // publishers among them add more frames), so one write carries many frames,
+            // as Redis writes each client once per event-loop pass.
+            tokio::task::yield_now().await;
+        }
+        // Frames pushed before these requests were read precede their replies.
+        info.take_pushed(&mut out.buf);
+        if !input {
+            if !out.buf.is_empty() {
+                if !write_out(&shared, &mut stream, &mut out.buf, &info).await {
+                    break;
+                }
+                // Redis counts a write to the client as interaction too (CLIENT LIST idle).
+                info.touch();
+            }
+            continue;
+        }
 
         let mut consumed = 0;
         let mut close = false;
@@ -147,51 +178,112 @@ pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, info: Arc<ClientI
         info.query_buf.store(buf.len(), Ordering::Relaxed);
         info.query_buf_free
             .store(buf.capacity() - buf.len(), Ordering::Relaxed);
-        if !out.buf.is_empty() {
-            shared
-                .stats
-                .net_output_bytes
-                .fetch_add(out.buf.len() as u64, Ordering::Relaxed);
-            shared
-                .stats
-                .total_writes_processed
-                .fetch_add(1, Ordering::Relaxed);
-            if stream.write_all(&out.buf).await.is_err() {
-                break;
-            }
-            out.buf.clear();
-            if out.buf.capacity() > KEEP_BUF {
-                out.buf = Vec::new();
-            }
+        if !out.buf.is_empty() && !write_out(&shared, &mut stream, &mut out.buf, &info).await {
+            break;
         }
         if close {
             break;
         }
         if let Some(w) = session.blocked.take() {
-            let alive = wait_blocked(&shared, &w, &mut stream, &mut buf, &info, query_limit).await;
+            let alive = wait_blocked(
+                &shared,
+                &w,
+                &mut stream,
+                &mut buf,
+                &info,
+                query_limit,
+                &mut out.buf,
+            )
+            .await;
             if !alive {
                 break;
             }
             out.resp3 = session.resp == 3;
+            info.take_pushed(&mut out.buf);
             match w.take_reply() {
                 Some(reply) => out.raw(&reply),
                 None => crate::commands::blocking::timeout_reply(&mut out, w.on_timeout),
             }
-            shared
-                .stats
-                .net_output_bytes
-                .fetch_add(out.buf.len() as u64, Ordering::Relaxed);
-            if stream.write_all(&out.buf).await.is_err() {
+            if !write_out(&shared, &mut stream, &mut out.buf, &info).await {
                 break;
             }
-            out.buf.clear();
             info.touch();
             pending = !buf.is_empty();
         }
     }
+    // Subscriptions end with the connection, before it leaves the registry.
+    crate::commands::pubsub::unsubscribe_everything(&shared, &mut session);
     let _ = stream.shutdown().await;
     crate::commands::transactions::end_transaction(&shared, &mut session);
     shared.clients.unregister(info.id);
+}
+
+/// Writes `out` to the socket and clears it. Returns false if the connection must close:
+/// a write error, or the client was killed meanwhile (CLIENT KILL, or pushes took it over
+/// its output buffer limit while it was not reading). Bytes the kernel has not taken yet
+/// count toward the client's output buffer (`omem`), and a client stuck over its soft
+/// limit is checked again when the soft limit's time runs out even if nothing more is
+/// pushed to it, as Redis's clientsCron does.
+async fn write_out(
+    shared: &Shared,
+    stream: &mut TcpStream,
+    out: &mut Vec<u8>,
+    info: &ClientInfo,
+) -> bool {
+    let stats = &shared.stats;
+    stats
+        .net_output_bytes
+        .fetch_add(out.len() as u64, Ordering::Relaxed);
+    stats.total_writes_processed.fetch_add(1, Ordering::Relaxed);
+    let mut pos = 0;
+    while pos < out.len() {
+        match stream.try_write(&out[pos..]) {
+            Ok(0) => return false,
+            Ok(n) => {
+                pos += n;
+                continue;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            Err(_) => return false,
+        }
+        // The kernel's buffer is full: the client is not reading (fast enough).
+        info.set_inflight(out.len() - pos);
+        let limits = &shared.clients.obuf_limits;
+        let recheck = info
+            .soft_limit_deadline_ms(limits)
+            .map(|at| tokio::time::Duration::from_millis(at.saturating_sub(crate::util::now_ms())));
+        tokio::select! {
+            r = stream.writable() => {
+                if r.is_err() {
+                    return false;
+                }
+            }
+            _ = info.kill_notify.notified() => return false,
+            // New pushes, or the soft limit newly exceeded: look at the deadline again.
+            _ = info.mailbox.notify.notified() => {}
+            _ = sleep_for(recheck) => {
+                if info.check_output_limit(limits) {
+                    return false;
+                }
+            }
+        }
+        if info.is_killed() {
+            return false;
+        }
+    }
+    info.set_inflight(0);
+    out.clear();
+    if out.capacity() > KEEP_BUF {
+        *out = Vec::new();
+    }
+    true
+}
+
+async fn sleep_for(d: Option<tokio::time::Duration>) {
+    match d {
+        Some(d) => tokio::time::sleep(d).await,
+        None => std::future::pending().await,
+    }
 }
 
 fn count_read(shared: &Shared, n: usize) {
@@ -207,7 +299,8 @@ fn count_read(shared: &Shared, n: usize) {
 
 /// Parks a blocked client until it is served, its timeout passes (the waiter is then
 /// cancelled and `take_reply` finds nothing), or it goes away. Bytes it sends meanwhile
-/// are buffered, not run, as in Redis. Returns false if the connection must close.
+/// are buffered, not run, as in Redis; frames pushed to it (RESP3 pub/sub) are written
+/// as they come. Returns false if the connection must close.
 async fn wait_blocked(
     shared: &Shared,
     w: &Arc<Waiter>,
@@ -215,9 +308,17 @@ async fn wait_blocked(
     buf: &mut BytesMut,
     info: &ClientInfo,
     query_limit: usize,
+    out: &mut Vec<u8>,
 ) -> bool {
     let deadline = w.timeout.map(|d| tokio::time::Instant::now() + d);
     loop {
+        if info.has_pushed() {
+            info.take_pushed(out);
+            if !write_out(shared, stream, out, info).await {
+                shared.blocking.cancel(w);
+                return false;
+            }
+        }
         // Served (or cancelled by CLIENT UNBLOCK) while we were not looking.
         if !w.is_waiting() {
             return true;
@@ -253,6 +354,8 @@ async fn wait_blocked(
                 shared.blocking.cancel(w);
                 return false;
             }
+            // Pushed frames: written at the top of the loop.
+            _ = info.mailbox.notify.notified() => {}
         }
     }
 }

@@ -220,7 +220,8 @@ async fn cron_task(shared: Arc<Shared>) {
         let timeout = shared.config.read().timeout;
         if timeout > 0 {
             for c in shared.clients.all() {
-                if c.idle_ms() > timeout.saturating_mul(1000) {
+                // Subscribers are exempt, as in Redis: they may legitimately only listen.
+                if c.idle_ms() > timeout.saturating_mul(1000) && !c.is_pubsub() {
                     tracing::debug!(client = c.id, "closing idle client");
                     c.kill();
                 }

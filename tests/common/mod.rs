@@ -127,6 +127,18 @@ impl Raw {
         }
     }
 
+    /// Wraps a stream connected some other way (e.g. with socket options set first).
+    pub fn from_stream(stream: TcpStream) -> Raw {
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("timeout");
+        let _ = stream.set_nodelay(true);
+        Raw {
+            stream,
+            buf: Vec::new(),
+        }
+    }
+
     /// Sends one command given as separate arguments.
     pub fn send_args(&mut self, args: &[&[u8]]) {
         self.stream.write_all(&encode_command(args)).expect("write");
