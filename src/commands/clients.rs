@@ -40,6 +40,9 @@ pub struct ClientInfo {
     pub query_buf: AtomicUsize,
     pub query_buf_free: AtomicUsize,
     pub out_buf: AtomicUsize,
+    /// CLIENT NO-EVICT (flag e) and MONITOR mode (flag O), see control.rs.
+    pub no_evict: std::sync::atomic::AtomicBool,
+    pub monitor: std::sync::atomic::AtomicBool,
     /// Commands queued in MULTI, -1 outside it (CLIENT LIST `multi`).
     pub multi: std::sync::atomic::AtomicI64,
     killed: AtomicBool,
@@ -290,12 +293,18 @@ impl ClientInfo {
         let cmd = if cmd.is_empty() { "NULL" } else { cmd };
         // Flag letters in Redis's order; N when none applies.
         let mut flags = String::new();
+        if self.monitor.load(Ordering::Relaxed) {
+            flags.push('O');
+        }
         if self.is_pubsub() {
             flags.push('P');
         }
         let multi = self.multi.load(Ordering::Relaxed);
         if multi >= 0 {
             flags.push('x');
+        }
+        if self.no_evict.load(Ordering::Relaxed) {
+            flags.push('e');
         }
         if flags.is_empty() {
             flags.push('N');
@@ -436,6 +445,8 @@ impl ClientRegistry {
             query_buf_free: AtomicUsize::new(0),
             out_buf: AtomicUsize::new(0),
             multi: std::sync::atomic::AtomicI64::new(-1),
+            no_evict: Default::default(),
+            monitor: Default::default(),
             killed: AtomicBool::new(false),
             kill_notify: tokio::sync::Notify::new(),
             sub: AtomicUsize::new(0),
@@ -485,24 +496,29 @@ pub fn register(t: &mut CommandTable) {
     const F: &str = "noscript loading stale";
     const ADMIN: &str = "admin noscript loading stale";
     t.add(
-        cmd("client", -2, "", &[], (0, 0, 0), container).with_subcommands(vec![
-            cmd("client|id", 2, F, CAT, (0, 0, 0), client_id),
-            cmd("client|info", 2, F, CAT, (0, 0, 0), client_info),
-            cmd("client|getname", 2, F, CAT, (0, 0, 0), client_getname),
-            cmd("client|setname", 3, F, CAT, (0, 0, 0), client_setname),
-            cmd("client|setinfo", 4, F, CAT, (0, 0, 0), client_setinfo),
-            cmd("client|list", -2, ADMIN, CAT, (0, 0, 0), client_list),
-            cmd("client|kill", -3, ADMIN, CAT, (0, 0, 0), client_kill),
-            cmd("client|unblock", -3, ADMIN, CAT, (0, 0, 0), client_unblock),
-            cmd(
+        cmd("client", -2, "", &[], (0, 0, 0), container).with_subcommands(
+            vec![
+                cmd("client|id", 2, F, CAT, (0, 0, 0), client_id),
+                cmd("client|info", 2, F, CAT, (0, 0, 0), client_info),
+                cmd("client|getname", 2, F, CAT, (0, 0, 0), client_getname),
+                cmd("client|setname", 3, F, CAT, (0, 0, 0), client_setname),
+                cmd("client|setinfo", 4, F, CAT, (0, 0, 0), client_setinfo),
+                cmd("client|list", -2, ADMIN, CAT, (0, 0, 0), client_list),
+                cmd("client|kill", -3, ADMIN, CAT, (0, 0, 0), client_kill),
+                cmd("client|unblock", -3, ADMIN, CAT, (0, 0, 0), client_unblock),
+            ]
+            .into_iter()
+            .chain(super::control::client_subcommands())
+            .chain([cmd(
                 "client|help",
                 2,
                 "loading stale",
                 CAT,
                 (0, 0, 0),
                 client_help,
-            ),
-        ]),
+            )])
+            .collect(),
+        ),
     );
 }
 

@@ -110,6 +110,8 @@ pub struct Shared {
     pub error_stats: Mutex<BTreeMap<String, u64>>,
     /// WATCH registry and keyspace notification settings.
     pub keyspace: super::keyspace::Keyspace,
+    /// CLIENT PAUSE state and MONITOR clients (control.rs).
+    pub control: super::control::Control,
     /// Held for reading by every command and for writing by EXEC (transactions.rs).
     pub exec_gate: parking_lot::RwLock<()>,
 
@@ -153,6 +155,7 @@ impl Shared {
                 ..Default::default()
             },
             exec_gate: parking_lot::RwLock::new(()),
+            control: Default::default(),
             pubsub: Default::default(),
         };
         // Pub/Sub: the output buffer limits pushes check start from the config.
@@ -284,6 +287,9 @@ pub struct Session {
     pub watch_flag: Option<Arc<super::keyspace::WatchFlag>>,
     /// Keyspace notifications of the running command, published when it is done.
     pub events: Vec<super::keyspace::KeyEvent>,
+    /// CLIENT REPLY OFF / SKIP (the connection drops the replies).
+    pub reply_off: bool,
+    pub reply_skip_next: bool,
 
     // ---- Pub/Sub (commands/pubsub.rs) ----
     /// This client's channel, pattern and shard-channel subscriptions.
@@ -309,6 +315,8 @@ impl Session {
             watched: Vec::new(),
             watch_flag: None,
             events: Vec::new(),
+            reply_off: false,
+            reply_skip_next: false,
             subs: Default::default(),
         }
     }

@@ -11,6 +11,7 @@ pub mod blocking;
 pub mod clients;
 pub mod connection;
 pub mod context;
+pub mod control;
 pub mod hashes;
 pub mod hyperloglog;
 pub mod keys;
@@ -402,6 +403,7 @@ impl CommandTable {
         zsets::register(&mut t);
         hyperloglog::register(&mut t);
         transactions::register(&mut t);
+        control::register(&mut t);
         pubsub::register(&mut t);
         t
     }
@@ -606,6 +608,7 @@ pub fn execute(ctx: &mut Ctx, args: &Args) {
         ctx.shared.count_error(&e.0);
         ctx.out.error_bytes(e.bytes());
     }
+    control::feed(ctx, spec, args);
     if !spec.has(flags::SKIP_SLOWLOG) {
         ctx.shared.slowlog_record(ctx.session, args, usec);
     }

@@ -101,6 +101,28 @@ pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, info: Arc<ClientI
             match decoder.decode(&buf[consumed..], &mut req, limits) {
                 Ok(Decoded::Request(used)) => {
                     out.resp3 = session.resp == 3;
+                    if shared.control.pause.is_active() {
+                        // CLIENT PAUSE: replies so far go out, then this command waits.
+                        let args = Args::new(&buf[consumed..], &req);
+                        if let Ok(spec) = shared.commands.resolve(&args) {
+                            while let Some(left) = shared.control.pause.wait_for(spec) {
+                                if !out.buf.is_empty() {
+                                    if stream.write_all(&out.buf).await.is_err() {
+                                        break 'conn;
+                                    }
+                                    out.buf.clear();
+                                }
+                                tokio::select! {
+                                    _ = tokio::time::sleep(left) => {}
+                                    _ = shared.control.pause.notify.notified() => {}
+                                    _ = info.kill_notify.notified() => break 'conn,
+                                }
+                            }
+                        }
+                    }
+                    // CLIENT REPLY OFF / SKIP: the command runs, its reply is dropped.
+                    let reply_mark = out.buf.len();
+                    let skip_reply = std::mem::take(&mut session.reply_skip_next);
                     let ran = {
                         let args = Args::new(&buf[consumed..], &req);
                         let mut ctx = Ctx::new(&shared, &mut session, &mut out);
@@ -118,6 +140,9 @@ pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, info: Arc<ClientI
                         out.error("ERR internal error: the command failed unexpectedly; closing the connection");
                         close = true;
                         break;
+                    }
+                    if skip_reply || session.reply_off {
+                        out.buf.truncate(reply_mark);
                     }
                     executed += 1;
                     consumed += used;
@@ -215,6 +240,7 @@ pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, info: Arc<ClientI
     crate::commands::pubsub::unsubscribe_everything(&shared, &mut session);
     let _ = stream.shutdown().await;
     crate::commands::transactions::end_transaction(&shared, &mut session);
+    crate::commands::control::forget(&shared, &info);
     shared.clients.unregister(info.id);
 }
 
