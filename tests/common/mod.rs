@@ -169,6 +169,27 @@ impl Raw {
         }
     }
 
+    /// Whether a complete reply arrives within `wait`; the reply stays to be read.
+    pub fn reply_within(&mut self, wait: Duration) -> bool {
+        let _ = self.stream.set_read_timeout(Some(wait));
+        let start = std::time::Instant::now();
+        let mut chunk = [0u8; 65536];
+        let done = loop {
+            if reply_len(&self.buf).is_some() {
+                break true;
+            }
+            if start.elapsed() >= wait {
+                break false;
+            }
+            match self.stream.read(&mut chunk) {
+                Ok(n) if n > 0 => self.buf.extend_from_slice(&chunk[..n]),
+                _ => break reply_len(&self.buf).is_some(),
+            }
+        };
+        let _ = self.stream.set_read_timeout(Some(Duration::from_secs(10)));
+        done
+    }
+
     /// Reads whatever arrives until the peer closes (or times out); for protocol errors.
     pub fn read_until_close(&mut self, timeout: Duration) -> (Vec<u8>, bool) {
         let _ = self.stream.set_read_timeout(Some(timeout));
