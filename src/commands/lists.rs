@@ -7,6 +7,7 @@
 //! handler once a push makes a key ready.
 
 use super::blocking::{self, TimeoutReply};
+use super::keyspace::class;
 use super::{cmd, err, wrong_arity, Args, CmdError, CmdResult, CommandTable, Ctx};
 use crate::protocol::ReplyBuf;
 use crate::store::list::{Elem, List};
@@ -136,13 +137,53 @@ fn new_entry(key: &[u8], list: List, clock: u32) -> Entry {
     Entry::new(key, Value::List(list), 0, clock)
 }
 
-/// Deletes `key` if its list was emptied, as Redis never keeps an empty list.
-fn remove_if_empty(shard: &mut Shard, h: KeyHash, key: &[u8], now: u64) {
-    if shard
+/// Deletes `key` if its list was emptied, as Redis never keeps an empty list. True if
+/// it did.
+fn remove_if_empty(shard: &mut Shard, h: KeyHash, key: &[u8], now: u64) -> bool {
+    let empty = shard
         .get_mut(h, key, now)
-        .is_some_and(|e| matches!(&e.value, Value::List(l) if l.is_empty()))
-    {
+        .is_some_and(|e| matches!(&e.value, Value::List(l) if l.is_empty()));
+    if empty {
         shard.remove(h, key, now);
+    }
+    empty
+}
+
+/// The keyspace event of a push at `end`.
+fn push_event(end: End) -> &'static str {
+    match end {
+        End::Left => "lpush",
+        End::Right => "rpush",
+    }
+}
+
+/// The keyspace event of a pop at `end`.
+fn pop_event(end: End) -> &'static str {
+    match end {
+        End::Left => "lpop",
+        End::Right => "rpop",
+    }
+}
+
+/// What follows popping elements from `key` (Redis's listElementsRemoved): the pop
+/// event, the deletion of an emptied list with its "del" event, and the change signal.
+/// `signal` is false where Redis serves a blocked BLPOP/BRPOP/BLMOVE: it leaves the
+/// signal to the push that made the key ready.
+fn elements_removed(
+    ctx: &mut Ctx,
+    shard: &mut Shard,
+    h: KeyHash,
+    key: &[u8],
+    end: End,
+    signal: bool,
+) {
+    let db = ctx.db();
+    ctx.notify(class::LIST, pop_event(end), db, key);
+    if remove_if_empty(shard, h, key, ctx.now()) {
+        ctx.notify(class::GENERIC, "del", db, key);
+    }
+    if signal {
+        ctx.modified(db, key);
     }
 }
 
@@ -196,21 +237,28 @@ fn push_generic(ctx: &mut Ctx, args: &Args, end: End, only_existing: bool) -> Cm
     let fill = fill(ctx);
     let store = ctx.store();
     let h = store.hash(key);
-    let mut shard = store.lock(ctx.db(), h);
+    let db = ctx.db();
+    let mut shard = store.lock(db, h);
     match shard.lookup_write(h, key, ctx.now(), ctx.clock()) {
         Some(e) => {
             let list = as_list(&mut e.value)?;
             push_all(list, args, end, fill);
             ctx.out.int(list.len() as i64);
         }
-        None if only_existing => ctx.out.int(0),
+        None if only_existing => {
+            ctx.out.int(0);
+            return Ok(());
+        }
         None => {
             let mut list = List::new();
             push_all(&mut list, args, end, fill);
             ctx.out.int(list.len() as i64);
             shard.insert_new(h, new_entry(key, list, ctx.clock()), &store.entry_hasher());
+            ctx.notify(class::NEW, "new", db, key);
         }
     }
+    ctx.modified(db, key);
+    ctx.notify(class::LIST, push_event(end), db, key);
     Ok(())
 }
 
@@ -289,11 +337,14 @@ fn pop_generic(ctx: &mut Ctx, args: &Args, end: End, name: &str) -> CmdResult {
     };
     let list = as_list(&mut e.value)?;
     match count {
-        Some(0) => ctx.out.array(0),
+        Some(0) => {
+            ctx.out.array(0);
+            return Ok(());
+        }
         None => pop_one_reply(ctx.out, list, end),
         Some(n) => pop_range_reply(ctx.out, list, end, n as usize),
     }
-    remove_if_empty(&mut shard, h, key, now);
+    elements_removed(ctx, &mut shard, h, key, end, true);
     Ok(())
 }
 
@@ -472,6 +523,9 @@ fn lset(ctx: &mut Ctx, args: &Args) -> CmdResult {
         Some(i) if list.set(i, args.get(3), fill) => ctx.out.ok(),
         _ => return Err(CmdError::new("ERR index out of range")),
     }
+    let db = ctx.db();
+    ctx.modified(db, key);
+    ctx.notify(class::LIST, "lset", db, key);
     Ok(())
 }
 
@@ -495,6 +549,9 @@ fn linsert(ctx: &mut Ctx, args: &Args) -> CmdResult {
     let list = as_list(&mut e.value)?;
     if list.insert(args.get(3), after, args.get(4), fill) {
         ctx.out.int(list.len() as i64);
+        let db = ctx.db();
+        ctx.modified(db, key);
+        ctx.notify(class::LIST, "linsert", db, key);
     } else {
         ctx.out.int(-1);
     }
@@ -513,7 +570,14 @@ fn lrem(ctx: &mut Ctx, args: &Args) -> CmdResult {
         return Ok(());
     };
     let removed = as_list(&mut e.value)?.remove(args.get(3), count);
-    remove_if_empty(&mut shard, h, key, now);
+    let db = ctx.db();
+    if removed > 0 {
+        ctx.modified(db, key);
+        ctx.notify(class::LIST, "lrem", db, key);
+    }
+    if remove_if_empty(&mut shard, h, key, now) {
+        ctx.notify(class::GENERIC, "del", db, key);
+    }
     ctx.out.int(removed as i64);
     Ok(())
 }
@@ -538,7 +602,13 @@ fn ltrim(ctx: &mut Ctx, args: &Args) -> CmdResult {
     };
     list.drop_front(ltrim);
     list.drop_back(rtrim);
-    remove_if_empty(&mut shard, h, key, now);
+    // Redis reports a trim even when it removed nothing.
+    let db = ctx.db();
+    ctx.notify(class::LIST, "ltrim", db, key);
+    if remove_if_empty(&mut shard, h, key, now) {
+        ctx.notify(class::GENERIC, "del", db, key);
+    }
+    ctx.modified(db, key);
     ctx.out.ok();
     Ok(())
 }
@@ -630,6 +700,9 @@ fn move_now(ctx: &mut Ctx, src: &[u8], dst: &[u8], from: End, to: End) -> Result
         }
         v
     };
+    // Redis's lmoveHandlePush (creation, signal and push event of the destination),
+    // then the pop event of the source, its deletion if emptied, and its signal (which
+    // serving a blocked BLMOVE leaves to the push that made the source ready).
     let dshard = locked.shard(store, db, hd);
     match dshard.get_mut(hd, dst, now) {
         Some(d) => {
@@ -643,10 +716,17 @@ fn move_now(ctx: &mut Ctx, src: &[u8], dst: &[u8], from: End, to: End) -> Result
             let mut list = List::new();
             list.push_back(&value, fill);
             dshard.insert_new(hd, new_entry(dst, list, clock), &store.entry_hasher());
+            ctx.notify(class::NEW, "new", db, dst);
         }
     }
-    if src != dst {
-        remove_if_empty(locked.shard(store, db, hs), hs, src, now);
+    ctx.modified(db, dst);
+    ctx.notify(class::LIST, push_event(to), db, dst);
+    ctx.notify(class::LIST, pop_event(from), db, src);
+    if src != dst && remove_if_empty(locked.shard(store, db, hs), hs, src, now) {
+        ctx.notify(class::GENERIC, "del", db, src);
+    }
+    if !ctx.session.serving {
+        ctx.modified(db, src);
     }
     ctx.out.bulk(&value);
     Ok(true)
@@ -683,7 +763,10 @@ fn multi_pop_now(
             None => pop_one_reply(ctx.out, list, end),
             Some(n) => pop_range_reply(ctx.out, list, end, n),
         }
-        remove_if_empty(shard, h, key, now);
+        // A served BLMPOP goes through listElementsRemoved (which signals); a served
+        // BLPOP/BRPOP does not signal.
+        let signal = !(ctx.session.serving && count.is_none());
+        elements_removed(ctx, shard, h, key, end, signal);
         return Ok(true);
     }
     Ok(false)

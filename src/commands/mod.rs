@@ -620,7 +620,9 @@ pub fn execute(ctx: &mut Ctx, args: &Args) {
         if spec.has(flags::WRITE) {
             blocking::note_written(ctx, spec, args);
         }
-        if !ctx.session.ready.is_empty() {
+        // Inside EXEC the ready keys wait for the end of the transaction, as in Redis:
+        // a blocked client sees the transaction's net effect, never a part of it.
+        if !ctx.session.ready.is_empty() && !ctx.session.in_exec {
             let ready = std::mem::take(&mut ctx.session.ready);
             blocking::serve_ready(ctx.shared, ready);
         }

@@ -7,6 +7,7 @@
 //! are atomic, and compute their whole result before writing a destination, which may be
 //! one of the sources.
 
+use super::keyspace::class;
 use super::{cmd, err, Args, CmdError, CmdResult, CommandTable, Ctx};
 use crate::protocol::ReplyBuf;
 use crate::store::set::{Member, Set};
@@ -163,7 +164,8 @@ fn sadd(ctx: &mut Ctx, args: &Args) -> CmdResult {
     let (now, clock, max) = (ctx.now(), ctx.clock(), max_intset(ctx));
     let store = ctx.store();
     let h = store.hash(key);
-    let mut shard = store.lock(ctx.db(), h);
+    let db = ctx.db();
+    let mut shard = store.lock(db, h);
     let added = match shard.lookup_write(h, key, now, clock) {
         Some(e) => {
             let set = set_of_mut(&mut e.value)?;
@@ -173,9 +175,14 @@ fn sadd(ctx: &mut Ctx, args: &Args) -> CmdResult {
             let mut set = Set::for_member(args.get(2));
             let added = args.iter_from(2).filter(|m| set.add(m, max)).count();
             shard.insert_new(h, new_entry(key, set, clock), &store.entry_hasher());
+            ctx.notify(class::NEW, "new", db, key);
             added
         }
     };
+    if added > 0 {
+        ctx.modified(db, key);
+        ctx.notify(class::SET, "sadd", db, key);
+    }
     ctx.out.int(added as i64);
     Ok(())
 }
@@ -200,8 +207,17 @@ fn srem(ctx: &mut Ctx, args: &Args) -> CmdResult {
             }
         }
     }
-    if set.is_empty() {
+    let emptied = set.is_empty();
+    if emptied {
         shard.remove(h, key, now);
+    }
+    if removed > 0 {
+        let db = ctx.db();
+        ctx.modified(db, key);
+        ctx.notify(class::SET, "srem", db, key);
+        if emptied {
+            ctx.notify(class::GENERIC, "del", db, key);
+        }
     }
     ctx.out.int(removed);
     Ok(())
@@ -296,19 +312,27 @@ fn smove(ctx: &mut Ctx, args: &Args) -> CmdResult {
         ctx.out.int(0);
         return Ok(());
     }
+    ctx.notify(class::SET, "srem", db, src);
     if set.is_empty() {
         shard.remove(hs, src, now);
+        ctx.notify(class::GENERIC, "del", db, src);
     }
     let shard = locked.shard(store, db, hd);
-    match shard.get_mut(hd, dst, now) {
-        Some(e) => {
-            set_of_mut(&mut e.value)?.add(m, max);
-        }
+    let added = match shard.get_mut(hd, dst, now) {
+        Some(e) => set_of_mut(&mut e.value)?.add(m, max),
         None => {
             let mut set = Set::for_member(m);
             set.add(m, max);
             shard.insert_new(hd, new_entry(dst, set, clock), &store.entry_hasher());
+            ctx.notify(class::NEW, "new", db, dst);
+            true
         }
+    };
+    ctx.modified(db, src);
+    // The destination counts as changed only if it gained the member.
+    if added {
+        ctx.modified(db, dst);
+        ctx.notify(class::SET, "sadd", db, dst);
     }
     ctx.out.int(1);
     Ok(())
@@ -333,9 +357,13 @@ fn spop(ctx: &mut Ctx, args: &Args) -> CmdResult {
     if let Some(m) = set.pop_random(&mut rand::rng()) {
         ctx.out.bulk(&m);
     }
+    let db = ctx.db();
+    ctx.notify(class::SET, "spop", db, key);
     if set.is_empty() {
         shard.remove(h, key, now);
+        ctx.notify(class::GENERIC, "del", db, key);
     }
+    ctx.modified(db, key);
     Ok(())
 }
 
@@ -364,12 +392,16 @@ fn spop_count(ctx: &mut Ctx, args: &Args) -> CmdResult {
     }
     let size = set.len() as u64;
     let mut rng = rand::rng();
+    let db = ctx.db();
+    ctx.notify(class::SET, "spop", db, key);
+    ctx.modified(db, key);
     if count >= size {
         // Redis answers through SUNION's code: the members of a freshly built copy, in
         // that copy's order, after a read lookup that counts as a keyspace hit.
         reply_set(ctx.out, &rebuilt(set, max));
         shard.remove(h, key, now);
         shard.stats.keyspace_hits += 1;
+        ctx.notify(class::GENERIC, "del", db, key);
         return Ok(());
     }
     let remaining = size - count;
@@ -456,18 +488,19 @@ fn srandmember_count(ctx: &mut Ctx, args: &Args) -> CmdResult {
 /// locked. Each key is looked up as a read (lazy expiry, hit/miss counting); any key of
 /// another type is WRONGTYPE, whatever its position. `f` gets the sets (None for a
 /// missing key) and either replies itself, or returns the set to store at `dst`: an empty
-/// result deletes `dst`, and the reply is the stored cardinality.
+/// result deletes `dst`, and the reply is the stored cardinality. `dst` comes with the
+/// keyspace event of storing it ("sinterstore", ...).
 fn with_sets(
     ctx: &mut Ctx,
     keys: &[&[u8]],
-    dst: Option<&[u8]>,
+    dst: Option<(&[u8], &'static str)>,
     f: impl FnOnce(&mut Ctx, &[Option<&Set>]) -> Option<Set>,
 ) -> CmdResult {
     let store = ctx.store();
     let db = ctx.db();
     let (now, clock) = (ctx.now(), ctx.clock());
     let hashes: Vec<u64> = keys.iter().map(|k| store.hash(k)).collect();
-    let dst_hash = dst.map(|k| store.hash(k));
+    let dst_hash = dst.map(|(k, _)| store.hash(k));
     let all = || hashes.iter().chain(dst_hash.iter()).copied();
     // `Locked::iter_mut` yields the shards in lock order: ascending shard index, once each.
     let mut order: Vec<usize> = all().map(|h| store.shard_index(h)).collect();
@@ -499,17 +532,26 @@ fn with_sets(
             .collect();
         f(ctx, &sets)
     };
-    if let (Some(dk), Some(dh)) = (dst, dst_hash) {
+    if let (Some((dk, event)), Some(dh)) = (dst, dst_hash) {
         let shard = &mut *shards[slot(dh)];
         match result {
             Some(s) if !s.is_empty() => {
                 let n = s.len();
-                shard.insert(dh, new_entry(dk, s, clock), now, &store.entry_hasher());
+                let old = shard.insert(dh, new_entry(dk, s, clock), now, &store.entry_hasher());
+                // Redis's setKey: dbAdd ("new") or an overwrite, then the signal.
+                if old.is_none() {
+                    ctx.notify(class::NEW, "new", db, dk);
+                }
+                ctx.modified(db, dk);
                 ctx.out.int(n as i64);
+                ctx.notify(class::SET, event, db, dk);
             }
             _ => {
-                shard.remove(dh, dk, now);
                 ctx.out.int(0);
+                if shard.remove(dh, dk, now).is_some() {
+                    ctx.modified(db, dk);
+                    ctx.notify(class::GENERIC, "del", db, dk);
+                }
             }
         }
     }
@@ -579,7 +621,7 @@ fn sinter(ctx: &mut Ctx, args: &Args) -> CmdResult {
 fn sinterstore(ctx: &mut Ctx, args: &Args) -> CmdResult {
     let keys: Vec<&[u8]> = args.iter_from(2).collect();
     let max = max_intset(ctx);
-    with_sets(ctx, &keys, Some(args.get(1)), |_, sets| {
+    with_sets(ctx, &keys, Some((args.get(1), "sinterstore")), |_, sets| {
         let mut out = Set::new();
         for m in intersection(sets, 0) {
             out.add_member(m, max);
@@ -600,7 +642,7 @@ fn sunion(ctx: &mut Ctx, args: &Args) -> CmdResult {
 fn sunionstore(ctx: &mut Ctx, args: &Args) -> CmdResult {
     let keys: Vec<&[u8]> = args.iter_from(2).collect();
     let max = max_intset(ctx);
-    with_sets(ctx, &keys, Some(args.get(1)), |_, sets| {
+    with_sets(ctx, &keys, Some((args.get(1), "sunionstore")), |_, sets| {
         Some(union(sets, max))
     })
 }
@@ -617,7 +659,7 @@ fn sdiff(ctx: &mut Ctx, args: &Args) -> CmdResult {
 fn sdiffstore(ctx: &mut Ctx, args: &Args) -> CmdResult {
     let keys: Vec<&[u8]> = args.iter_from(2).collect();
     let max = max_intset(ctx);
-    with_sets(ctx, &keys, Some(args.get(1)), |_, sets| {
+    with_sets(ctx, &keys, Some((args.get(1), "sdiffstore")), |_, sets| {
         Some(difference(sets, max))
     })
 }

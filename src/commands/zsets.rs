@@ -6,6 +6,7 @@
 //! ranks, O(log n) to find in the large form.
 
 use super::blocking::{self, TimeoutReply};
+use super::keyspace::class;
 use super::{cmd, err, Args, CmdError, CmdResult, CommandTable, Ctx};
 use crate::store::value::Value;
 use crate::store::zset::{Limits, ZSet};
@@ -697,13 +698,15 @@ fn read<R>(
 }
 
 /// Removes `key` if its sorted set became empty, as Redis deletes emptied collections.
-fn drop_if_empty(shard: &mut Shard, h: u64, key: &[u8], now: u64) {
+/// True if it did.
+fn drop_if_empty(shard: &mut Shard, h: u64, key: &[u8], now: u64) -> bool {
     let empty = shard
         .get_mut(h, key, now)
         .is_some_and(|e| matches!(&e.value, Value::ZSet(z) if z.is_empty()));
     if empty {
         shard.remove(h, key, now);
     }
+    empty
 }
 
 fn new_entry(ctx: &Ctx, key: &[u8], z: ZSet) -> Entry {
@@ -802,7 +805,8 @@ fn add_generic(ctx: &mut Ctx, args: &Args, scoreidx: usize, f: AddFlags) -> CmdR
     let store = ctx.store();
     let h = store.hash(key);
     let now = ctx.now();
-    let mut shard = store.lock(ctx.db(), h);
+    let db = ctx.db();
+    let mut shard = store.lock(db, h);
     let exists = match shard.lookup_write(h, key, now, ctx.clock()) {
         Some(e) => {
             zset_of(e)?;
@@ -815,6 +819,7 @@ fn add_generic(ctx: &mut Ctx, args: &Args, scoreidx: usize, f: AddFlags) -> CmdR
     if exists || !f.xx {
         if !exists {
             shard.insert_new(h, new_entry(ctx, key, ZSet::new()), &store.entry_hasher());
+            ctx.notify(class::NEW, "new", db, key);
         }
         let Some(e) = shard.get_mut(h, key, now) else {
             return Err(CmdError::new("ERR no such key"));
@@ -858,6 +863,11 @@ fn add_generic(ctx: &mut Ctx, args: &Args, scoreidx: usize, f: AddFlags) -> CmdR
         }
     }
     drop(shard);
+    if added > 0 || updated > 0 {
+        ctx.modified(db, key);
+        let event = if f.incr { "zincr" } else { "zadd" };
+        ctx.notify(class::ZSET, event, db, key);
+    }
     if f.incr {
         if processed > 0 {
             ctx.out.double(last);
@@ -890,7 +900,15 @@ fn zrem(ctx: &mut Ctx, args: &Args) -> CmdResult {
             break;
         }
     }
-    drop_if_empty(&mut shard, h, key, now);
+    let removed = drop_if_empty(&mut shard, h, key, now);
+    if deleted > 0 {
+        let db = ctx.db();
+        ctx.notify(class::ZSET, "zrem", db, key);
+        if removed {
+            ctx.notify(class::GENERIC, "del", db, key);
+        }
+        ctx.modified(db, key);
+    }
     ctx.out.int(deleted);
     Ok(())
 }
@@ -1179,16 +1197,33 @@ fn zrevrangebylex(ctx: &mut Ctx, args: &Args) -> CmdResult {
 }
 
 /// Replaces `dst` with a sorted set built from `items` (deleting it when there are none)
-/// and replies with the count, as the *STORE commands do.
-fn store_result(ctx: &mut Ctx, shard: &mut Shard, dst: &[u8], items: Vec<(Vec<u8>, f64)>) {
+/// and replies with the count, as the *STORE commands do; `event` is the keyspace event
+/// of a store ("zunionstore", ...).
+fn store_result(
+    ctx: &mut Ctx,
+    shard: &mut Shard,
+    dst: &[u8],
+    items: Vec<(Vec<u8>, f64)>,
+    event: &'static str,
+) {
     let store = ctx.store();
+    let db = ctx.db();
     let h = store.hash(dst);
     let n = items.len();
     if n == 0 {
-        shard.remove(h, dst, ctx.now());
+        if shard.remove(h, dst, ctx.now()).is_some() {
+            ctx.modified(db, dst);
+            ctx.notify(class::GENERIC, "del", db, dst);
+        }
     } else {
         let z = ZSet::from_entries(items, limits(ctx));
-        shard.insert(h, new_entry(ctx, dst, z), ctx.now(), &store.entry_hasher());
+        let old = shard.insert(h, new_entry(ctx, dst, z), ctx.now(), &store.entry_hasher());
+        // Redis's setKey: dbAdd ("new") or an overwrite, then the signal.
+        if old.is_none() {
+            ctx.notify(class::NEW, "new", db, dst);
+        }
+        ctx.modified(db, dst);
+        ctx.notify(class::ZSET, event, db, dst);
     }
     ctx.out.int(n as i64);
 }
@@ -1212,7 +1247,7 @@ fn zrangestore(ctx: &mut Ctx, args: &Args) -> CmdResult {
         }
     };
     let shard = locked.shard(store, db, hd);
-    store_result(ctx, shard, dst, items);
+    store_result(ctx, shard, dst, items, "zrangestore");
     Ok(())
 }
 
@@ -1246,7 +1281,20 @@ fn remrange_generic(ctx: &mut Ctx, args: &Args, rangetype: RangeType) -> CmdResu
     } else {
         0
     };
-    drop_if_empty(&mut shard, h, key, now);
+    let removed = drop_if_empty(&mut shard, h, key, now);
+    if n > 0 {
+        let event = match rangetype {
+            RangeType::Score => "zremrangebyscore",
+            RangeType::Lex => "zremrangebylex",
+            _ => "zremrangebyrank",
+        };
+        let db = ctx.db();
+        ctx.modified(db, key);
+        ctx.notify(class::ZSET, event, db, key);
+        if removed {
+            ctx.notify(class::GENERIC, "del", db, key);
+        }
+    }
     ctx.out.int(n as i64);
     Ok(())
 }
@@ -1303,7 +1351,12 @@ fn pop_generic(
         let count = if count < 0 { 1 } else { count as usize };
         let items = z.pop(count, max);
         let n = items.len();
-        drop_if_empty(shard, h, key, now);
+        let event = if max { "zpopmax" } else { "zpopmin" };
+        ctx.notify(class::ZSET, event, db, key);
+        if drop_if_empty(shard, h, key, now) {
+            ctx.notify(class::GENERIC, "del", db, key);
+        }
+        ctx.modified(db, key);
         let out = &mut *ctx.out;
         match (how.nested, how.emitkey) {
             (false, false) => out.array(n * 2),
@@ -1775,7 +1828,12 @@ fn setop_generic(
     if let Some(d) = dst {
         let hd = *hashes.last().unwrap_or(&0);
         let shard = locked.shard(store, db, hd);
-        store_result(ctx, shard, d, result);
+        let event = match op {
+            SetOp::Union => "zunionstore",
+            SetOp::Inter => "zinterstore",
+            SetOp::Diff => "zdiffstore",
+        };
+        store_result(ctx, shard, d, result, event);
         return Ok(());
     }
     drop(locked);
