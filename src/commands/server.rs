@@ -219,7 +219,9 @@ fn config_set(ctx: &mut Ctx, args: &Args) -> CmdResult {
         .store(cfg.slowlog_log_slower_than, Ordering::Relaxed);
     ctx.shared.maxmemory.store(cfg.maxmemory, Ordering::Relaxed);
     ctx.shared.limits.refresh(&cfg);
+    let evict_cfg = cfg.clone();
     drop(cfg);
+    ctx.shared.store.configure_eviction(&evict_cfg);
     ctx.out.ok();
     Ok(())
 }
@@ -495,7 +497,7 @@ fn write_section(ctx: &Ctx, section: &str, o: &mut String) {
             field!(o, "sync_partial_ok", "0");
             field!(o, "sync_partial_err", "0");
             field!(o, "expired_keys", "{}", store.expired_keys);
-            field!(o, "evicted_keys", "0");
+            field!(o, "evicted_keys", "{}", store.evicted_keys);
             field!(o, "keyspace_hits", "{}", store.keyspace_hits);
             field!(o, "keyspace_misses", "{}", store.keyspace_misses);
             field!(o, "pubsub_channels", "0");
