@@ -405,7 +405,7 @@ fn write_section(ctx: &Ctx, section: &str, o: &mut String) {
                 0.0
             };
             field!(o, "used_memory_peak_perc", "{:.2}%", peak_perc);
-            field!(o, "allocator_allocated", "{}", m.used);
+            field!(o, "allocator_allocated", "{}", m.allocated);
             field!(o, "allocator_active", "{}", m.active);
             field!(o, "allocator_resident", "{}", m.resident);
             field!(o, "total_system_memory", "{}", total);
