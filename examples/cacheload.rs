@@ -212,10 +212,7 @@ fn hitratio(
             out.clear();
         }
         // Read at least one reply, and every one already buffered.
-        loop {
-            let Some(kind) = pending.pop_front() else {
-                break;
-            };
+        while let Some(kind) = pending.pop_front() {
             let reply = read_reply(&mut r);
             match (kind, reply) {
                 (_, Reply::Error(e)) => {

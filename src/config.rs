@@ -478,8 +478,7 @@ pub static PARAMS: &[Param] = &[
                     n == 0
                 }
                 None => {
-                    parse_memory(v).map_err(|_| "argument must be a memory or percent value")?
-                        == 0
+                    parse_memory(v).map_err(|_| "argument must be a memory or percent value")? == 0
                 }
             };
             if !zero {

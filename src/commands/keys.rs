@@ -729,7 +729,10 @@ fn policy(ctx: &Ctx) -> Policy {
 /// Redis stops sharing integer objects when maxmemory is set with an LRU or LFU policy,
 /// since each key then needs its own access data.
 fn shared_integers_allowed(ctx: &Ctx) -> bool {
-    ctx.shared.maxmemory.load(std::sync::atomic::Ordering::Relaxed) == 0
+    ctx.shared
+        .maxmemory
+        .load(std::sync::atomic::Ordering::Relaxed)
+        == 0
         || policy(ctx).shares_integers()
 }
 
