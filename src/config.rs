@@ -36,6 +36,11 @@ pub struct Config {
     pub maxmemory: u64,
     pub maxmemory_policy: String,
     pub maxmemory_samples: u32,
+    /// How long one command may spend evicting (0..100, Redis's scale; `evict.rs`).
+    pub maxmemory_eviction_tenacity: u32,
+    /// The LFU counter's logarithm base factor and its decay period in minutes.
+    pub lfu_log_factor: u32,
+    pub lfu_decay_time: u32,
     pub dir: String,
     pub dbfilename: String,
     /// Compact-encoding thresholds (Redis 7.0 names; the `ziplist` spellings are aliases).
@@ -79,6 +84,9 @@ impl Default for Config {
             maxmemory: 0,
             maxmemory_policy: "noeviction".into(),
             maxmemory_samples: 5,
+            maxmemory_eviction_tenacity: 10,
+            lfu_log_factor: 10,
+            lfu_decay_time: 1,
             dir: ".".into(),
             dbfilename: "dump.rdb".into(),
             list_max_listpack_size: -2,
@@ -187,7 +195,8 @@ fn one_of(v: &str, allowed: &[&str]) -> Result<String, String> {
     }
 }
 
-/// In Redis's order, which its error message lists.
+/// In Redis's order, which its error message lists. This server also accepts
+/// [`EXTRA_POLICIES`], which the message leaves out so it reads exactly as Redis's.
 pub const POLICIES: &[&str] = &[
     "volatile-lru",
     "volatile-lfu",
@@ -198,6 +207,9 @@ pub const POLICIES: &[&str] = &[
     "allkeys-random",
     "noeviction",
 ];
+
+/// `maxmemory-policy` values of this server's own (see `store/evict.rs`).
+pub const EXTRA_POLICIES: &[&str] = &["allkeys-tinylfu"];
 
 const LOGLEVELS: &[&str] = &["debug", "verbose", "notice", "warning"];
 
@@ -581,7 +593,12 @@ pub static PARAMS: &[Param] = &[
         name: "maxmemory-policy",
         get: |c| c.maxmemory_policy.clone(),
         set: Some(|c, v| {
-            c.maxmemory_policy = one_of(v, POLICIES)?;
+            let lower = v.to_ascii_lowercase();
+            c.maxmemory_policy = if EXTRA_POLICIES.contains(&lower.as_str()) {
+                lower
+            } else {
+                one_of(v, POLICIES)?
+            };
             Ok(())
         }),
         immutable: false,
@@ -591,6 +608,60 @@ pub static PARAMS: &[Param] = &[
         get: |c| c.maxmemory_samples.to_string(),
         set: Some(|c, v| {
             c.maxmemory_samples = int_in(v, 1, INT_MAX)? as u32;
+            Ok(())
+        }),
+        immutable: false,
+    },
+    Param {
+        name: "maxmemory-eviction-tenacity",
+        get: |c| c.maxmemory_eviction_tenacity.to_string(),
+        set: Some(|c, v| {
+            c.maxmemory_eviction_tenacity = int_in(v, 0, 100)? as u32;
+            Ok(())
+        }),
+        immutable: false,
+    },
+    Param {
+        name: "maxmemory-clients",
+        get: |_| "0".into(),
+        set: Some(|_, v| {
+            // Parsed as Redis does (a memory value or a percentage), but this server
+            // does not evict clients, so only the default (off) is honest.
+            let zero = match v.strip_suffix('%') {
+                Some(p) => {
+                    let n = crate::util::parse_i64(p.as_bytes())
+                        .filter(|n| *n >= 0)
+                        .ok_or("argument must be a memory or percent value")?;
+                    if n > 100 {
+                        return Err("percentage argument must be less or equal to 100".into());
+                    }
+                    n == 0
+                }
+                None => {
+                    parse_memory(v).map_err(|_| "argument must be a memory or percent value")? == 0
+                }
+            };
+            if !zero {
+                return Err("this server does not evict clients; only 0 is accepted".into());
+            }
+            Ok(())
+        }),
+        immutable: false,
+    },
+    Param {
+        name: "lfu-log-factor",
+        get: |c| c.lfu_log_factor.to_string(),
+        set: Some(|c, v| {
+            c.lfu_log_factor = int_in(v, 0, INT_MAX)? as u32;
+            Ok(())
+        }),
+        immutable: false,
+    },
+    Param {
+        name: "lfu-decay-time",
+        get: |c| c.lfu_decay_time.to_string(),
+        set: Some(|c, v| {
+            c.lfu_decay_time = int_in(v, 0, INT_MAX)? as u32;
             Ok(())
         }),
         immutable: false,

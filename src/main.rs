@@ -27,9 +27,13 @@ struct Cli {
     /// debug, verbose, notice or warning.
     #[arg(long)]
     loglevel: Option<String>,
-    /// Memory budget, e.g. 100mb: over it, writes get the OOM error (noeviction; other policies arrive with eviction).
+    /// Memory budget, e.g. 100mb: over it, keys are evicted by --maxmemory-policy.
     #[arg(long)]
     maxmemory: Option<String>,
+    /// noeviction, allkeys-lru, allkeys-lfu, allkeys-random, volatile-lru, volatile-lfu,
+    /// volatile-random, volatile-ttl, or this server's allkeys-tinylfu.
+    #[arg(long)]
+    maxmemory_policy: Option<String>,
     /// Worker threads (default: one per core).
     #[arg(long)]
     threads: Option<usize>,
@@ -85,6 +89,9 @@ fn main() -> std::process::ExitCode {
     }
     if let Some(v) = &cli.maxmemory {
         overrides.push(("maxmemory", v.clone()));
+    }
+    if let Some(v) = &cli.maxmemory_policy {
+        overrides.push(("maxmemory-policy", v.clone()));
     }
     if let Some(v) = cli.threads {
         overrides.push(("threads", v.to_string()));

@@ -347,7 +347,7 @@ fn run_for(shared: &Shared, w: &Waiter) -> Option<(Vec<u8>, Vec<DbKey>)> {
     // The served command's keyspace events follow those of the write that served it,
     // as Redis publishes them while serving after that write.
     if !session.events.is_empty() {
-        super::keyspace::publish_events(shared, std::mem::take(&mut session.events));
+        super::keyspace::publish_server_events(shared, std::mem::take(&mut session.events));
     }
     if session.not_served {
         return None;

@@ -128,8 +128,10 @@ impl Shared {
             .map(|_| char::from_digit(rng.random_range(0..16), 16).unwrap_or('0'))
             .collect();
         let notify = config.notify_keyspace_events;
+        let store = Store::new(config.databases, config.shards);
+        store.configure_eviction(&config);
         let shared = Shared {
-            store: Store::new(config.databases, config.shards),
+            store,
             limits: crate::store::EncodingLimits::from_config(&config),
             blocking: Default::default(),
             slowlog_threshold: std::sync::atomic::AtomicI64::new(config.slowlog_log_slower_than),
@@ -199,12 +201,12 @@ impl Shared {
         self.started_unix_ms / 1000
     }
 
-    /// True when `maxmemory` is set and the allocator's latest figure (sampled by the
-    /// server's cron every 100 ms) is over it.
+    /// True when `maxmemory` is set and memory is over it (the precise figure, see
+    /// `memory.rs`).
     #[inline]
     pub fn over_maxmemory(&self) -> bool {
         let max = self.maxmemory.load(Ordering::Relaxed);
-        max > 0 && crate::memory::used_memory_cached() > max
+        max > 0 && crate::memory::used_memory_now() > max
     }
 
     /// Asks the server to stop (SHUTDOWN, signals).
@@ -353,7 +355,7 @@ impl<'a> Ctx<'a> {
     #[inline]
     pub fn begin_command_at(&mut self, t: quanta::Instant) {
         self.now = crate::util::clock::unix_ms_at(t);
-        self.clock = self.shared.store.lru_clock_at(self.now);
+        self.clock = self.shared.store.access_stamp(self.now);
     }
 
     /// Unix ms at the start of the command.
@@ -362,7 +364,8 @@ impl<'a> Ctx<'a> {
         self.now
     }
 
-    /// The LRU clock at the start of the command.
+    /// The access stamp of the command: the LRU clock at its start, or under an LFU
+    /// policy the LFU word of a new key (see `store/evict.rs`).
     #[inline]
     pub fn clock(&self) -> u32 {
         self.clock

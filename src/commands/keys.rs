@@ -6,6 +6,7 @@
 //! `lock_many` / `lock_dbs`, so no other client sees half of a RENAME or a MOVE.
 
 use super::{cmd, container, err, Args, CmdError, CmdResult, CommandTable, Ctx};
+use crate::store::evict::{self, Policy};
 use crate::store::{Entry, KeyHash, Shard};
 
 const CAT: &[&str] = &["keyspace"];
@@ -691,6 +692,8 @@ struct ObjectInfo {
     encoding: &'static str,
     refcount: i64,
     access: u32,
+    /// allkeys-tinylfu's sketch estimate for the key.
+    sketch_freq: Option<u32>,
 }
 
 /// Looks up OBJECT's key argument; None (after replying null) when it is missing.
@@ -701,6 +704,7 @@ fn object_lookup(ctx: &mut Ctx, args: &Args) -> Option<ObjectInfo> {
     let shared_ints = shared_integers_allowed(ctx);
     let mut shard = store.lock(ctx.db(), h);
     let shared = shard.shared_ints.clone();
+    let sketch_freq = shard.sketch_frequency(h);
     let info = shard.lookup_notouch(h, key, ctx.now()).map(|e| ObjectInfo {
         encoding: e.value.encoding(),
         // Redis shares the objects of the integers 0..9999 (OBJ_SHARED_INTEGERS), and a
@@ -714,6 +718,7 @@ fn object_lookup(ctx: &mut Ctx, args: &Args) -> Option<ObjectInfo> {
             true => shared.access(&e.value).unwrap_or(e.access()),
             false => e.access(),
         },
+        sketch_freq,
     });
     drop(shard);
     if info.is_none() {
@@ -722,19 +727,18 @@ fn object_lookup(ctx: &mut Ctx, args: &Args) -> Option<ObjectInfo> {
     info
 }
 
+fn policy(ctx: &Ctx) -> Policy {
+    ctx.store().evictor.params.policy()
+}
+
 /// Redis stops sharing integer objects when maxmemory is set with an LRU or LFU policy,
 /// since each key then needs its own access data.
 fn shared_integers_allowed(ctx: &Ctx) -> bool {
-    let cfg = ctx.shared.config.read();
-    cfg.maxmemory == 0 || !(cfg.maxmemory_policy.contains("lru") || lfu_policy_name(&cfg))
-}
-
-fn lfu_policy_name(cfg: &crate::config::Config) -> bool {
-    cfg.maxmemory_policy.contains("lfu")
-}
-
-fn lfu_policy(ctx: &Ctx) -> bool {
-    lfu_policy_name(&ctx.shared.config.read())
+    ctx.shared
+        .maxmemory
+        .load(std::sync::atomic::Ordering::Relaxed)
+        == 0
+        || policy(ctx).shares_integers()
 }
 
 fn object_encoding(ctx: &mut Ctx, args: &Args) -> CmdResult {
@@ -751,33 +755,48 @@ fn object_refcount(ctx: &mut Ctx, args: &Args) -> CmdResult {
     Ok(())
 }
 
+/// Seconds since the key's last access, by the LRU clock its access word holds (under
+/// allkeys-tinylfu too, whose entries keep the LRU clock).
 fn object_idletime(ctx: &mut Ctx, args: &Args) -> CmdResult {
     let Some(info) = object_lookup(ctx, args) else {
         return Ok(());
     };
-    if lfu_policy(ctx) {
+    if policy(ctx).is_lfu() {
         return Err(CmdError::new(
             "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.",
         ));
     }
-    ctx.out.int(ctx.clock().saturating_sub(info.access) as i64);
+    // A word left by an LFU policy reads as some clock, as in Redis: the data "takes some
+    // time to adjust".
+    let idle = ctx.store().idle_seconds(info.access, ctx.now());
+    ctx.out.int(idle as i64);
     Ok(())
 }
 
+/// The key's LFU counter, decayed to now (Redis's `LFUDecrAndReturn`); under
+/// allkeys-tinylfu the sketch's estimate of its recent accesses (0..15).
 fn object_freq(ctx: &mut Ctx, args: &Args) -> CmdResult {
-    if object_lookup(ctx, args).is_none() {
+    let Some(info) = object_lookup(ctx, args) else {
+        return Ok(());
+    };
+    let p = policy(ctx);
+    if p == Policy::AllkeysTinyLfu {
+        ctx.out.int(info.sketch_freq.unwrap_or(0) as i64);
         return Ok(());
     }
-    if !lfu_policy(ctx) {
+    if !p.is_lfu() {
         return Err(CmdError::new(
             "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.",
         ));
     }
-    // The store keeps an LRU clock per key but no LFU counter yet: say so rather than
-    // inventing a frequency.
-    Err(CmdError::new(
-        "ERR OBJECT FREQ is not supported: this server does not track access frequency yet",
-    ))
+    let params = &ctx.store().evictor.params;
+    let freq = evict::lfu_decr_and_return(
+        info.access,
+        evict::lfu_minutes(ctx.now()),
+        params.lfu_decay_time(),
+    );
+    ctx.out.int(freq as i64);
+    Ok(())
 }
 
 fn object_help(ctx: &mut Ctx, _args: &Args) -> CmdResult {

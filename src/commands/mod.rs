@@ -538,9 +538,17 @@ pub fn execute(ctx: &mut Ctx, args: &Args) {
         ctx.out.error(err::NOAUTH);
         return;
     }
-    if spec.has(flags::DENYOOM) && ctx.shared.over_maxmemory() {
-        // No eviction policy is built yet: every policy behaves as noeviction, refusing
-        // writes that may grow memory rather than exceeding the budget.
+    // Every command but EXEC (which takes it for writing) and those EXEC runs holds the
+    // exec gate for reading, so a transaction is never seen half done (evictions included).
+    let _gate = (!ctx.session.in_exec && spec.name != "exec").then(|| ctx.shared.exec_gate.read());
+    // As Redis's processCommand: with maxmemory set, evict before every command while
+    // over the budget; a command that may grow memory is refused if nothing could be
+    // evicted (`store/evict.rs`).
+    let maxmemory = ctx.shared.maxmemory.load(Ordering::Relaxed);
+    if maxmemory > 0
+        && ctx.shared.store.enforce_maxmemory(maxmemory) == crate::store::evict::Outcome::Fail
+        && spec.has(flags::DENYOOM)
+    {
         flag_transaction(ctx);
         spec.stats.rejected.fetch_add(1, Ordering::Relaxed);
         ctx.shared
@@ -587,9 +595,6 @@ pub fn execute(ctx: &mut Ctx, args: &Args) {
             return;
         }
     }
-    // Every command but EXEC (which takes it for writing) and those EXEC runs holds the
-    // exec gate for reading, so a transaction is never seen half done.
-    let _gate = (!ctx.session.in_exec && spec.name != "exec").then(|| ctx.shared.exec_gate.read());
     let start = quanta::Instant::now();
     ctx.begin_command_at(start);
     ctx.session.info.set_last_command(spec.id);
@@ -599,6 +604,9 @@ pub fn execute(ctx: &mut Ctx, args: &Args) {
         .as_micros() as u64;
     spec.stats.calls.fetch_add(1, Ordering::Relaxed);
     spec.stats.usec.fetch_add(usec, Ordering::Relaxed);
+    if maxmemory > 0 && spec.has(flags::DENYOOM) {
+        evict_note_write(ctx, spec, args);
+    }
     if let Err(e) = result {
         spec.stats.failed.fetch_add(1, Ordering::Relaxed);
         ctx.shared
@@ -634,6 +642,18 @@ pub fn execute(ctx: &mut Ctx, args: &Args) {
 fn flag_transaction(ctx: &mut Ctx) {
     if let Some(m) = ctx.session.multi.as_mut() {
         m.aborted = true;
+    }
+}
+
+/// allkeys-tinylfu's admission check needs the key each write just stored.
+fn evict_note_write(ctx: &Ctx, spec: &CommandSpec, args: &Args) {
+    let store = &ctx.shared.store;
+    if store.evictor.params.policy() != crate::store::evict::Policy::AllkeysTinyLfu {
+        return;
+    }
+    if let Some(&i) = spec.key_positions(args.len()).first() {
+        let key = args.get(i);
+        store.evictor.note_write(ctx.db(), store.hash(key), key);
     }
 }
 

@@ -224,7 +224,9 @@ fn config_set(ctx: &mut Ctx, args: &Args) -> CmdResult {
         .notify
         .store(cfg.notify_keyspace_events, Ordering::Relaxed);
     ctx.shared.clients.obuf_limits.refresh(&cfg);
+    let evict_cfg = cfg.clone();
     drop(cfg);
+    ctx.shared.store.configure_eviction(&evict_cfg);
     ctx.out.ok();
     Ok(())
 }
@@ -408,7 +410,7 @@ fn write_section(ctx: &Ctx, section: &str, o: &mut String) {
                 0.0
             };
             field!(o, "used_memory_peak_perc", "{:.2}%", peak_perc);
-            field!(o, "allocator_allocated", "{}", m.used);
+            field!(o, "allocator_allocated", "{}", m.allocated);
             field!(o, "allocator_active", "{}", m.active);
             field!(o, "allocator_resident", "{}", m.resident);
             field!(o, "total_system_memory", "{}", total);
@@ -500,7 +502,7 @@ fn write_section(ctx: &Ctx, section: &str, o: &mut String) {
             field!(o, "sync_partial_ok", "0");
             field!(o, "sync_partial_err", "0");
             field!(o, "expired_keys", "{}", store.expired_keys);
-            field!(o, "evicted_keys", "0");
+            field!(o, "evicted_keys", "{}", store.evicted_keys);
             field!(o, "keyspace_hits", "{}", store.keyspace_hits);
             field!(o, "keyspace_misses", "{}", store.keyspace_misses);
             field!(o, "pubsub_channels", "{}", shared.pubsub.channel_count());

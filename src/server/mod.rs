@@ -217,6 +217,12 @@ async fn cron_task(shared: Arc<Shared>) {
         inst.output_kbps_x100
             .store((r / 1024.0 * 100.0) as u64, Ordering::Relaxed);
         crate::memory::sample();
+        // Redis's evictionTimeProc: eviction that a command's time slice left over goes
+        // on here even if no command comes (e.g. after CONFIG SET maxmemory).
+        let maxmemory = shared.maxmemory.load(Ordering::Relaxed);
+        if maxmemory > 0 {
+            shared.store.enforce_maxmemory(maxmemory);
+        }
         let timeout = shared.config.read().timeout;
         if timeout > 0 {
             for c in shared.clients.all() {

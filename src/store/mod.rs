@@ -7,6 +7,7 @@
 //! several databases) lock them through [`Store::lock_many`], which takes the locks in
 //! ascending (db, shard) order so two commands can never deadlock.
 
+pub mod evict;
 pub mod expiry;
 pub mod hash;
 pub mod list;
@@ -268,6 +269,8 @@ pub struct ShardStats {
     pub expired_keys: u64,
     pub keyspace_hits: u64,
     pub keyspace_misses: u64,
+    /// Keys deleted by the maxmemory policy (`evict.rs`).
+    pub evicted_keys: u64,
 }
 
 /// One shard of one database.
@@ -287,6 +290,12 @@ pub struct Shard {
     pub layout_epoch: u32,
     /// Access clocks of the shared integers, common to every shard of the store.
     pub shared_ints: Arc<SharedIntClock>,
+    /// Eviction settings (LFU parameters, policy), common to every shard of the store.
+    pub evict: Arc<evict::Params>,
+    /// allkeys-tinylfu's frequency sketch; only while that policy is selected.
+    sketch: Option<Box<evict::Sketch>>,
+    /// Random state for the LFU counter's logarithmic increment.
+    rng: u32,
 }
 
 /// Redis keeps one object per integer 0..9999 shared by every key holding it, so the
@@ -391,6 +400,9 @@ impl Default for Shard {
             stats: ShardStats::default(),
             layout_epoch: 0,
             shared_ints: Arc::default(),
+            evict: Arc::default(),
+            sketch: None,
+            rng: 0,
         }
     }
 }
@@ -425,13 +437,19 @@ impl Shard {
     ) -> Option<&mut Entry> {
         if self.expire_if_due(hash, key, now) {
             self.stats.keyspace_misses += 1;
+            Shard::count_access(&mut self.sketch, hash, self.table.len());
             return None;
         }
+        Shard::count_access(&mut self.sketch, hash, self.table.len());
         match self.table.find_mut(hash, |e| e.key() == key) {
             Some(e) => {
                 self.stats.keyspace_hits += 1;
-                e.set_access(clock);
-                self.shared_ints.touch(&e.value, clock);
+                if clock & evict::LFU_MODE == 0 {
+                    e.set_access(clock);
+                    self.shared_ints.touch(&e.value, clock);
+                } else {
+                    Shard::lfu_touch(e, clock, &self.evict, &mut self.rng);
+                }
                 Some(e)
             }
             None => {
@@ -470,12 +488,18 @@ impl Shard {
         now: u64,
         clock: u32,
     ) -> Option<&mut Entry> {
-        if self.expire_if_due(hash, key, now) {
+        let expired = self.expire_if_due(hash, key, now);
+        Shard::count_access(&mut self.sketch, hash, self.table.len());
+        if expired {
             return None;
         }
         let e = self.table.find_mut(hash, |e| e.key() == key)?;
-        e.set_access(clock);
-        self.shared_ints.touch(&e.value, clock);
+        if clock & evict::LFU_MODE == 0 {
+            e.set_access(clock);
+            self.shared_ints.touch(&e.value, clock);
+        } else {
+            Shard::lfu_touch(e, clock, &self.evict, &mut self.rng);
+        }
         Some(e)
     }
 
@@ -624,12 +648,14 @@ pub struct Db {
 }
 
 impl Db {
-    fn new(shards: usize, shared_ints: &Arc<SharedIntClock>) -> Self {
+    fn new(shards: usize, shared_ints: &Arc<SharedIntClock>, evict: &Arc<evict::Params>) -> Self {
         Db {
             shards: (0..shards)
-                .map(|_| {
+                .map(|i| {
                     Mutex::new(Shard {
                         shared_ints: shared_ints.clone(),
+                        evict: evict.clone(),
+                        rng: (i as u32).wrapping_mul(0x9E37_79B9) | 1,
                         ..Shard::default()
                     })
                 })
@@ -653,6 +679,8 @@ pub struct Store {
     hasher: hashbrown::DefaultHashBuilder,
     shard_mask: usize,
     started_unix_ms: u64,
+    /// maxmemory enforcement: the eviction pool and settings (`evict.rs`).
+    pub evictor: evict::Evictor,
 }
 
 /// Locks held on several shards, taken in ascending (db, shard) order.
@@ -683,13 +711,15 @@ impl Store {
     pub fn new(databases: usize, shards: usize) -> Self {
         let shards = shards.clamp(1, 1 << 16).next_power_of_two();
         let shared_ints = Arc::default();
+        let evictor = evict::Evictor::default();
         Store {
             dbs: (0..databases.max(1))
-                .map(|_| Db::new(shards, &shared_ints))
+                .map(|_| Db::new(shards, &shared_ints, &evictor.params))
                 .collect(),
             hasher: hashbrown::DefaultHashBuilder::default(),
             shard_mask: shards - 1,
             started_unix_ms: crate::util::now_ms(),
+            evictor,
         }
     }
 
@@ -788,6 +818,7 @@ impl Store {
                 t.expired_keys += s.stats.expired_keys;
                 t.keyspace_hits += s.stats.keyspace_hits;
                 t.keyspace_misses += s.stats.keyspace_misses;
+                t.evicted_keys += s.stats.evicted_keys;
             }
         }
         t
