@@ -579,23 +579,23 @@ struct WheelTable<'a, H> {
 }
 
 impl<H: Fn(&Entry) -> u64> expiry::WheelKeys for WheelTable<'_, H> {
-    fn deadline_in(&mut self, hash: u64, from: u64, to: u64) -> Option<u64> {
+    fn deadline_in(&mut self, mark: u64, from: u64, to: u64) -> Option<u64> {
         // The deadline test is cheap and rules out nearly every other candidate before
         // the key is hashed again.
         let hasher = self.hasher;
         self.table
-            .find(hash, |e| {
+            .find(mark, |e| {
                 let d = e.expire_at();
-                d >= from && d < to && d != 0 && hasher(e) == hash
+                d >= from && d < to && d != 0 && expiry::marks(mark, hasher(e))
             })
             .map(|e| e.expire_at())
     }
 
-    fn expire(&mut self, hash: u64, now: u64) -> usize {
-        // Any expired entry on this hash's probe path may go (it is expired whoever
-        // indexed it), so no need to hash keys again here.
+    fn expire(&mut self, mark: u64, now: u64) -> usize {
+        // Any expired entry on this probe path may go (it is expired whoever indexed it),
+        // so no key is hashed again here.
         let mut n = 0;
-        while let Ok(occ) = self.table.find_entry(hash, |e| e.is_expired(now)) {
+        while let Ok(occ) = self.table.find_entry(mark, |e| e.is_expired(now)) {
             occ.remove();
             n += 1;
         }
