@@ -85,22 +85,25 @@ pub trait WheelKeys {
 #[derive(Default)]
 struct Slot {
     head: Vec<u64>,
-    full: Vec<Box<[u64]>>,
+    full: Vec<Box<[u64; CHUNK]>>,
 }
 
 impl Slot {
     fn push(&mut self, hash: u64) {
         if self.head.len() == CHUNK {
             // Doubling from 4 reaches exactly CHUNK, so this moves the buffer as it is.
-            let chunk = std::mem::take(&mut self.head).into_boxed_slice();
-            self.full.push(chunk);
+            match std::mem::take(&mut self.head).into_boxed_slice().try_into() {
+                Ok(chunk) => self.full.push(chunk),
+                // Not reached (the length is CHUNK); the head would just grow on.
+                Err(head) => self.head = Vec::from(head as Box<[u64]>),
+            }
         }
         self.head.push(hash);
     }
 
     fn pop(&mut self) -> Option<u64> {
         if self.head.is_empty() {
-            let chunk = self.full.pop()?;
+            let chunk: Box<[u64]> = self.full.pop()?;
             self.head = chunk.into_vec();
         }
         self.head.pop()
@@ -108,7 +111,7 @@ impl Slot {
 
     fn heap_bytes(&self) -> usize {
         self.head.capacity() * 8
-            + self.full.capacity() * std::mem::size_of::<Box<[u64]>>()
+            + self.full.capacity() * std::mem::size_of::<Box<[u64; CHUNK]>>()
             + self.full.len() * CHUNK * 8
     }
 }
@@ -535,7 +538,7 @@ mod tests {
         }
         // 15 full chunks and 40 in a head of capacity 64.
         assert_eq!(s.full.len(), 15);
-        assert!(s.heap_bytes() < 1000 * 8 + 64 * 8 + 16 * 16);
+        assert!(s.heap_bytes() < 1000 * 8 + 64 * 8 + 16 * 8);
         let mut got: Vec<u64> = std::iter::from_fn(|| s.pop()).collect();
         got.sort_unstable();
         assert_eq!(got, (0..1000).collect::<Vec<_>>());

@@ -541,11 +541,25 @@ impl Shard {
         let deleted = keys.deleted;
         self.expires -= deleted;
         self.stats.expired_keys += deleted as u64;
+        if deleted > 0 {
+            self.shrink_if_sparse(hasher);
+        }
         if self.expires == 0 && !more {
             // Drop stale entries and the wheel's memory once nothing can expire here.
             self.wheel = None;
         }
         (deleted, more)
+    }
+
+    /// Gives a table that expiry left mostly empty its memory back, as Redis resizes a
+    /// dict under 10% full: a mass expiry would otherwise leave the buckets of every key
+    /// that was there. The rehash touches only the few keys left (under 1/8 of capacity).
+    fn shrink_if_sparse(&mut self, hasher: &impl Fn(&Entry) -> u64) {
+        let cap = self.table.capacity();
+        if cap > 64 && self.table.len() < cap / 8 {
+            self.table.shrink_to(self.table.len() * 2, |e| hasher(e));
+            self.layout_epoch = self.layout_epoch.wrapping_add(1);
+        }
     }
 
     /// Bytes the expiry index holds (MEMORY STATS, INFO used_memory_overhead).
