@@ -13,9 +13,10 @@
 #      keys whose deadline is less than 100 ms old. "excess" is the largest overshoot
 #      (must be 0); "late" is the worst lateness the counts prove: with R keys left, one
 #      of them has a deadline at or before the R-th largest, so it is at least that late;
-#   4. afterwards: expired_keys (must be COUNT), used_memory before the load / loaded /
-#      after the wave, RSS loaded / right after / after waiting up to RSS_WAIT s for the
-#      allocator to return pages.
+#   4. afterwards: expired_keys (must be COUNT), used_memory before the wave's load (the
+#      benchmark's 10k keys in db 1 included) / loaded / after the wave, and RSS of the
+#      fresh server / loaded / right after the wave / after waiting up to RSS_WAIT s for
+#      the allocator to return pages.
 #
 # Usage: scripts/expiry.sh                      (COUNT=1000000 SPREAD_MS=10000)
 #        COUNT=200000 SERVERS=rcs scripts/expiry.sh
@@ -200,6 +201,8 @@ for side in $SERVERS; do
     pid=$!
     PIDS+=("$pid")
     wait_ready "$port"
+    used_start=$(info "$port" memory used_memory)
+    rss_start=$(info "$port" memory used_memory_rss)
 
     # 1. Baseline latency, the same keys loaded but none expiring.
     load "$port" "$WORK/far.resp"
@@ -211,7 +214,6 @@ for side in $SERVERS; do
     redis-cli -p "$port" FLUSHDB >/dev/null
     sleep 1
     used_before=$(info "$port" memory used_memory)
-    rss_before=$(info "$port" memory used_memory_rss)
 
     # 2. The wave.
     python3 "$WORK/helper.py" gen "$COUNT" "$SPREAD_MS" "$LEAD_MS" "$SAME_DEADLINE" \
@@ -244,12 +246,12 @@ for side in $SERVERS; do
     rss_settled=$rss_after
     for _ in $(seq 1 "$RSS_WAIT"); do
         rss_settled=$(info "$port" memory used_memory_rss)
-        ((rss_settled < rss_before + (rss_loaded - rss_before) / 10)) && break
+        ((rss_settled < rss_start + (rss_loaded - rss_start) / 10)) && break
         sleep 1
     done
     ROWS+=("$(awk -v s="$side" -v c="$COUNT" -v ex="$excess" -v l="$late" -v g="$gone" \
         -v e="$expired" -v ub="$used_before" -v ul="$used_loaded" -v ua="$used_after" \
-        -v rb="$rss_before" -v rl="$rss_loaded" -v ra="$rss_after" -v rs="$rss_settled" \
+        -v rb="$rss_start" -v rl="$rss_loaded" -v ra="$rss_after" -v rs="$rss_settled" \
         -v bg="$base_get" -v wg="$gp" -v bs="$base_set" -v ws="$sp" 'BEGIN {
         m = 1048576
         printf "| %s | %d | %s | %s | %s | %d | %.1f / %.1f / %.1f | %.1f / %.1f / %.1f / %.1f | %.3f / %.3f (%.2fx) | %.3f / %.3f (%.2fx) |",
@@ -261,6 +263,6 @@ done
 
 echo
 echo "COUNT=$COUNT SPREAD_MS=$SPREAD_MS SAME_DEADLINE=$SAME_DEADLINE CLIENTS=$CLIENTS"
-echo "| server | keys | excess | worst late ms | last gone ms | expired_keys | used MB before / loaded / after | rss MB before / loaded / after / settled | p99 GET ms base / wave | p99 SET ms base / wave |"
+echo "| server | keys | excess | worst late ms | last gone ms | expired_keys | used MB before / loaded / after | rss MB start / loaded / after / settled | p99 GET ms base / wave | p99 SET ms base / wave |"
 echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 printf '%s\n' "${ROWS[@]}"
