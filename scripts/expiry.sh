@@ -201,7 +201,6 @@ for side in $SERVERS; do
     pid=$!
     PIDS+=("$pid")
     wait_ready "$port"
-    used_start=$(info "$port" memory used_memory)
     rss_start=$(info "$port" memory used_memory_rss)
 
     # 1. Baseline latency, the same keys loaded but none expiring.
