@@ -15,6 +15,7 @@ pub mod hashes;
 pub mod hyperloglog;
 pub mod keys;
 pub mod lists;
+pub mod memory;
 pub mod server;
 pub mod sets;
 pub mod strings;
@@ -398,6 +399,7 @@ impl CommandTable {
         sets::register(&mut t);
         zsets::register(&mut t);
         hyperloglog::register(&mut t);
+        memory::register(&mut t);
         t
     }
 

@@ -66,6 +66,7 @@ pub async fn bind(config: &Config) -> std::io::Result<Vec<TcpListener>> {
 /// Serves on already-bound listeners until shutdown is requested.
 pub async fn serve(shared: Arc<Shared>, listeners: Vec<TcpListener>) {
     crate::memory::enable_background_purge();
+    crate::memory::record_startup();
     let expiry = tokio::spawn(expiry_task(shared.clone()));
     let cron = tokio::spawn(cron_task(shared.clone()));
     let mut accepts = Vec::new();

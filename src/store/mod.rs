@@ -585,6 +585,15 @@ impl Shard {
     }
 }
 
+// MEMORY USAGE, kept apart from the layout code above: what one entry's allocation costs.
+impl Entry {
+    /// Bytes of this entry's own allocation (header, deadline, key), as jemalloc rounds
+    /// the request up to its size class.
+    pub fn alloc_bytes(&self) -> usize {
+        crate::memory::alloc_size(Self::layout(self.key().len(), self.expire_at() != 0).size())
+    }
+}
+
 /// A shard's table as its expiry wheel sees it (see [`expiry::WheelKeys`]).
 struct WheelTable<'a, H> {
     table: &'a mut HashTable<Entry>,
