@@ -31,8 +31,9 @@ SERVERS=${SERVERS:-rcs redis}
 SAME_DEADLINE=${SAME_DEADLINE:-0}
 CLIENTS=${CLIENTS:-50}
 RSS_WAIT=${RSS_WAIT:-20}
-# Time between generating the deadlines and the first of them: covers the load.
-LEAD_MS=${LEAD_MS:-$((COUNT / 100 + 6000))}
+# Time between generating the deadlines and the first of them, to cover generating and
+# loading: by default twice what the baseline's took, plus 4 s (a busy machine is slow).
+LEAD_MS=${LEAD_MS:-}
 
 for tool in redis-server redis-cli redis-benchmark python3 taskset; do
     command -v "$tool" >/dev/null 2>&1 || {
@@ -187,13 +188,15 @@ cargo build --release --quiet --bin rust-cache-server
 BIN=target/release/rust-cache-server
 
 echo "generating the baseline data set (far deadlines)..." >&2
+gen_started=$(date +%s%3N)
 python3 "$WORK/helper.py" gen "$COUNT" "$SPREAD_MS" 3600000 0 "$WORK/far.resp" "$WORK/far.txt"
+gen_ms=$(($(date +%s%3N) - gen_started))
 
 ROWS=()
 for side in $SERVERS; do
     port=$(free_port)
     if [[ $side == rcs ]]; then
-        taskset -c 0 "$BIN" --port "$port" --bind 127.0.0.1 >"$WORK/$side.log" 2>&1 &
+        taskset -c 0 "$BIN" --port "$port" --bind 127.0.0.1 --threads 1 >"$WORK/$side.log" 2>&1 &
     else
         taskset -c 0 redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no \
             --dir "$WORK" >"$WORK/$side.log" 2>&1 &
@@ -204,7 +207,9 @@ for side in $SERVERS; do
     rss_start=$(info "$port" memory used_memory_rss)
 
     # 1. Baseline latency, the same keys loaded but none expiring.
+    started=$(date +%s%3N)
     load "$port" "$WORK/far.resp"
+    lead=${LEAD_MS:-$((2 * ($(date +%s%3N) - started) + 2 * gen_ms + 4000))}
     read -r gp sp gr sr <<<"$(bench "$port" 200000)"
     base_get=$gp base_set=$sp
     # Enough requests for GET and SET to span the wave.
@@ -215,7 +220,7 @@ for side in $SERVERS; do
     used_before=$(info "$port" memory used_memory)
 
     # 2. The wave.
-    python3 "$WORK/helper.py" gen "$COUNT" "$SPREAD_MS" "$LEAD_MS" "$SAME_DEADLINE" \
+    python3 "$WORK/helper.py" gen "$COUNT" "$SPREAD_MS" "$lead" "$SAME_DEADLINE" \
         "$WORK/wave.resp" "$WORK/wave.txt"
     load "$port" "$WORK/wave.resp"
     first=$(python3 "$WORK/helper.py" first "$WORK/wave.txt")
