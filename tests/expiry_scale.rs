@@ -74,7 +74,11 @@ fn watch(s: &ServerHandle, deadlines: &[u64], bound_ms: u64, tail_ms: u64) -> (u
         let reply = c.cmd(&format!("GET key:{k}"));
         let got = now_ms();
         if reply == b"$1\r\nv\r\n" {
-            assert!(sent < d, "key:{k} visible {} ms after its deadline", sent - d);
+            assert!(
+                sent < d,
+                "key:{k} visible {} ms after its deadline",
+                sent - d
+            );
         } else {
             assert_eq!(reply, b"$-1\r\n");
             assert!(got >= d, "key:{k} gone {} ms before its deadline", d - got);

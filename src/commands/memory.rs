@@ -171,11 +171,7 @@ impl Overhead {
     }
 
     pub fn bytes_per_key(&self) -> u64 {
-        if self.keys == 0 {
-            0
-        } else {
-            self.net() / self.keys
-        }
+        self.net().checked_div(self.keys).unwrap_or(0)
     }
 }
 

@@ -85,6 +85,10 @@ pub trait WheelKeys {
 #[derive(Default)]
 struct Slot {
     head: Vec<u64>,
+    /// Boxed on purpose: chunks are separate allocations, so the list grows by moving
+    /// pointers (a `Vec` of arrays would copy them all and keep up to half of them as
+    /// doubling slack).
+    #[allow(clippy::vec_box)]
     full: Vec<Box<[u64; CHUNK]>>,
 }
 
@@ -267,10 +271,7 @@ impl ExpiryWheel {
                         self.reinsert_overflow();
                     }
                     let range = slot_range(level);
-                    loop {
-                        let Some(slots) = self.levels[level].slots.as_mut() else {
-                            break;
-                        };
+                    while let Some(slots) = self.levels[level].slots.as_mut() {
                         let Some(m) = slots[slot].pop() else {
                             // Drained: give its memory back.
                             slots[slot] = Slot::default();
