@@ -164,9 +164,11 @@ async fn expiry_task(shared: Arc<Shared>) {
             let mut more = false;
             for db in store.dbs.iter() {
                 for shard in db.shards.iter() {
-                    let (_, m) = shard.lock().expire_due(now, EXPIRE_BUDGET, &hasher);
+                    let (n, m) = shard.lock().expire_due(now, EXPIRE_BUDGET, &hasher);
                     more |= m;
-                    if slice.elapsed() >= EXPIRE_SLICE {
+                    // Reading the clock only after real work keeps an idle tick (1024
+                    // shard locks over 16 databases) cheap.
+                    if (n > 0 || m) && slice.elapsed() >= EXPIRE_SLICE {
                         tokio::task::yield_now().await;
                         slice = std::time::Instant::now();
                     }
