@@ -21,6 +21,7 @@
 # Usage: scripts/expiry.sh                      (COUNT=1000000 SPREAD_MS=10000)
 #        COUNT=200000 SERVERS=rcs scripts/expiry.sh
 #        SAME_DEADLINE=1 scripts/expiry.sh      (every key on one deadline: mass expiry)
+#        ROUNDS=3 scripts/expiry.sh             (median p99 ratios over alternating rounds)
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -31,6 +32,8 @@ SERVERS=${SERVERS:-rcs redis}
 SAME_DEADLINE=${SAME_DEADLINE:-0}
 CLIENTS=${CLIENTS:-50}
 RSS_WAIT=${RSS_WAIT:-20}
+# Rounds, each a fresh pair of servers, alternating (the p99 figures are noisy).
+ROUNDS=${ROUNDS:-1}
 # Time between generating the deadlines and the first of them, to cover generating and
 # loading: by default twice what the baseline's took, plus 4 s (a busy machine is slow).
 LEAD_MS=${LEAD_MS:-}
@@ -193,6 +196,8 @@ python3 "$WORK/helper.py" gen "$COUNT" "$SPREAD_MS" 3600000 0 "$WORK/far.resp" "
 gen_ms=$(($(date +%s%3N) - gen_started))
 
 ROWS=()
+RATIOS=()
+for round in $(seq 1 "$ROUNDS"); do
 for side in $SERVERS; do
     port=$(free_port)
     if [[ $side == rcs ]]; then
@@ -253,20 +258,31 @@ for side in $SERVERS; do
         ((rss_settled < rss_start + (rss_loaded - rss_start) / 10)) && break
         sleep 1
     done
-    ROWS+=("$(awk -v s="$side" -v c="$COUNT" -v ex="$excess" -v l="$late" -v g="$gone" \
+    ROWS+=("$(awk -v s="$side" -v r="$round" -v c="$COUNT" -v ex="$excess" -v l="$late" -v g="$gone" \
         -v e="$expired" -v ub="$used_before" -v ul="$used_loaded" -v ua="$used_after" \
         -v rb="$rss_start" -v rl="$rss_loaded" -v ra="$rss_after" -v rs="$rss_settled" \
         -v bg="$base_get" -v wg="$gp" -v bs="$base_set" -v ws="$sp" 'BEGIN {
         m = 1048576
-        printf "| %s | %d | %s | %s | %s | %d | %.1f / %.1f / %.1f | %.1f / %.1f / %.1f / %.1f | %.3f / %.3f (%.2fx) | %.3f / %.3f (%.2fx) |",
-            s, c, ex, l, g, e, ub / m, ul / m, ua / m, rb / m, rl / m, ra / m, rs / m,
+        printf "| %s | %s | %d | %s | %s | %s | %d | %.1f / %.1f / %.1f | %.1f / %.1f / %.1f / %.1f | %.3f / %.3f (%.2fx) | %.3f / %.3f (%.2fx) |",
+            s, r, c, ex, l, g, e, ub / m, ul / m, ua / m, rb / m, rl / m, ra / m, rs / m,
             bg, wg, wg / bg, bs, ws, ws / bs }')")
+    RATIOS+=("$side $(awk -v a="$base_get" -v b="$gp" -v c="$base_set" -v d="$sp" 'BEGIN { print b / a, d / c }')")
     redis-cli -p "$port" SHUTDOWN NOSAVE >/dev/null 2>&1 || true
     wait "$pid" 2>/dev/null || true
+done
 done
 
 echo
 echo "COUNT=$COUNT SPREAD_MS=$SPREAD_MS SAME_DEADLINE=$SAME_DEADLINE CLIENTS=$CLIENTS"
-echo "| server | keys | excess | worst late ms | last gone ms | expired_keys | used MB before / loaded / after | rss MB start / loaded / after / settled | p99 GET ms base / wave | p99 SET ms base / wave |"
-echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+echo "| server | round | keys | excess | worst late ms | last gone ms | expired_keys | used MB before / loaded / after | rss MB start / loaded / after / settled | p99 GET ms base / wave | p99 SET ms base / wave |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 printf '%s\n' "${ROWS[@]}"
+echo
+echo "p99 wave / base, median over $ROUNDS round(s):"
+for side in $SERVERS; do
+    printf '%s\n' "${RATIOS[@]}" | awk -v s="$side" '$1 == s { g[n + 0] = $2 + 0; t[n + 0] = $3 + 0; n++ }
+        function med(a, n,   i, j, x) {
+            for (i = 0; i < n; i++) for (j = i + 1; j < n; j++) if (a[j] < a[i]) { x = a[i]; a[i] = a[j]; a[j] = x }
+            return n % 2 ? a[int(n / 2)] : (a[n / 2 - 1] + a[n / 2]) / 2 }
+        END { if (n) printf "  %s: GET %.2fx SET %.2fx\n", s, med(g, n), med(t, n) }'
+done
