@@ -8,6 +8,7 @@
 # table shows the cost of the data alone. Bytes per key = that difference / COUNT.
 #
 # Usage: scripts/memory.sh                 (COUNT=1000000 SETS="string hash set zset")
+#        SETS="string string-ttl" scripts/memory.sh   (the cost of a TTL: the difference)
 #        COUNT=200000 SETS="hash" scripts/memory.sh
 set -euo pipefail
 
@@ -68,6 +69,10 @@ buf = []
 for i in range(count):
     if kind == "string":
         c = cmd("SET", "key:%d" % i, "value:%d" % i)
+    elif kind == "string-ttl":
+        # The same strings with TTLs spread over one to two hours, so none expires
+        # while the figures are read.
+        c = cmd("SET", "key:%d" % i, "value:%d" % i, "PX", 3600000 + i * 7919 % 3600000)
     elif kind == "hash":
         c = cmd("HSET", "hash:%d" % i, "name", "user%d" % i, "age", i % 90,
                 "city", "city%d" % (i % 1000), "visits", i * 7 % 100000, "flag", "yes")

@@ -17,6 +17,7 @@ pub mod hyperloglog;
 pub mod keys;
 pub mod keyspace;
 pub mod lists;
+pub mod memory;
 pub mod pubsub;
 pub mod server;
 pub mod sets;
@@ -405,6 +406,7 @@ impl CommandTable {
         transactions::register(&mut t);
         control::register(&mut t);
         pubsub::register(&mut t);
+        memory::register(&mut t);
         t
     }
 

@@ -391,44 +391,79 @@ fn write_section(ctx: &Ctx, section: &str, o: &mut String) {
         }
         "memory" => {
             o.push_str("# Memory\r\n");
-            let m = crate::memory::sample();
+            // The same breakdown as MEMORY STATS; there is no Lua, no replication and no
+            // AOF here, so their figures are 0.
+            let ov = super::memory::Overhead::collect(ctx);
+            let m = ov.mem;
             let (maxmemory, policy) = {
                 let c = shared.config.read();
                 (c.maxmemory, c.maxmemory_policy.clone())
             };
             let human = crate::memory::bytes_to_human;
             let total = crate::memory::total_system_memory();
+            let ratio = |a: u64, b: u64| a as f64 / b.max(1) as f64;
             field!(o, "used_memory", "{}", m.used);
             field!(o, "used_memory_human", "{}", human(m.used));
             field!(o, "used_memory_rss", "{}", m.rss);
             field!(o, "used_memory_rss_human", "{}", human(m.rss));
             field!(o, "used_memory_peak", "{}", m.peak);
             field!(o, "used_memory_peak_human", "{}", human(m.peak));
-            let peak_perc = if m.peak > 0 {
-                m.used as f64 * 100.0 / m.peak as f64
-            } else {
-                0.0
-            };
-            field!(o, "used_memory_peak_perc", "{:.2}%", peak_perc);
+            field!(o, "used_memory_peak_perc", "{:.2}%", ov.peak_perc());
+            field!(o, "used_memory_overhead", "{}", ov.total);
+            field!(o, "used_memory_startup", "{}", ov.startup);
+            field!(o, "used_memory_dataset", "{}", ov.dataset);
+            field!(o, "used_memory_dataset_perc", "{:.2}%", ov.dataset_perc());
             field!(o, "allocator_allocated", "{}", m.allocated);
             field!(o, "allocator_active", "{}", m.active);
             field!(o, "allocator_resident", "{}", m.resident);
             field!(o, "total_system_memory", "{}", total);
             field!(o, "total_system_memory_human", "{}", human(total));
+            for name in ["used_memory_lua", "used_memory_vm_eval"] {
+                field!(o, name, "0");
+            }
+            field!(o, "used_memory_lua_human", "0B");
+            for name in [
+                "used_memory_scripts_eval",
+                "number_of_cached_scripts",
+                "number_of_functions",
+                "number_of_libraries",
+                "used_memory_vm_functions",
+                "used_memory_vm_total",
+            ] {
+                field!(o, name, "0");
+            }
+            field!(o, "used_memory_vm_total_human", "0B");
+            field!(o, "used_memory_functions", "0");
+            field!(o, "used_memory_scripts", "0");
+            field!(o, "used_memory_scripts_human", "0B");
             field!(o, "maxmemory", "{}", maxmemory);
             field!(o, "maxmemory_human", "{}", human(maxmemory));
             field!(o, "maxmemory_policy", "{}", policy);
-            let alloc_frag = if m.used > 0 {
-                m.active as f64 / m.used as f64
-            } else {
-                0.0
-            };
-            field!(o, "allocator_frag_ratio", "{:.2}", alloc_frag);
+            field!(o, "allocator_frag_ratio", "{:.2}", ratio(m.active, m.used));
             field!(
                 o,
                 "allocator_frag_bytes",
                 "{}",
-                m.active.saturating_sub(m.used)
+                m.active as i64 - m.used as i64
+            );
+            field!(
+                o,
+                "allocator_rss_ratio",
+                "{:.2}",
+                ratio(m.resident, m.active)
+            );
+            field!(
+                o,
+                "allocator_rss_bytes",
+                "{}",
+                m.resident as i64 - m.active as i64
+            );
+            field!(o, "rss_overhead_ratio", "{:.2}", ratio(m.rss, m.resident));
+            field!(
+                o,
+                "rss_overhead_bytes",
+                "{}",
+                m.rss as i64 - m.resident as i64
             );
             field!(
                 o,
@@ -442,8 +477,21 @@ fn write_section(ctx: &Ctx, section: &str, o: &mut String) {
                 "{}",
                 m.rss as i64 - m.used as i64
             );
+            for name in [
+                "mem_not_counted_for_evict",
+                "mem_replication_backlog",
+                "mem_total_replication_buffers",
+                "mem_clients_slaves",
+            ] {
+                field!(o, name, "0");
+            }
+            field!(o, "mem_clients_normal", "{}", ov.clients);
+            field!(o, "mem_cluster_links", "0");
+            field!(o, "mem_aof_buffer", "0");
             field!(o, "mem_allocator", "{}", crate::memory::allocator_name());
+            field!(o, "active_defrag_running", "0");
             field!(o, "lazyfree_pending_objects", "0");
+            field!(o, "lazyfreed_objects", "0");
         }
         "persistence" => {
             o.push_str("# Persistence\r\n");

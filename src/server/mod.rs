@@ -15,10 +15,17 @@ use tokio::net::TcpListener;
 use crate::commands::Shared;
 use crate::config::Config;
 
-/// Deletions per shard per expiry tick: bounds the time a tick holds one shard's lock.
-const EXPIRE_BUDGET: usize = 2000;
+/// Wheel work (deletions and cascades) per shard per call: bounds how long active expiry
+/// holds one shard's lock (~64 deletions: 10-20 us).
+const EXPIRE_BUDGET: usize = 64;
 /// Active expiry runs this often, so a key is gone well within 100 ms of its deadline.
 const EXPIRE_TICK: Duration = Duration::from_millis(10);
+/// Most of each tick active expiry may spend working (40%): a mass expiry is spread over
+/// ticks at this duty cycle instead of starving clients.
+const EXPIRE_WORK: Duration = Duration::from_millis(4);
+/// Active expiry yields to client tasks after this much work, so a request waits at most
+/// about this long behind it.
+const EXPIRE_SLICE: Duration = Duration::from_micros(200);
 
 /// The worker thread count a config asks for (0: one per core).
 pub fn worker_threads(config: &Config) -> usize {
@@ -58,6 +65,8 @@ pub async fn bind(config: &Config) -> std::io::Result<Vec<TcpListener>> {
 
 /// Serves on already-bound listeners until shutdown is requested.
 pub async fn serve(shared: Arc<Shared>, listeners: Vec<TcpListener>) {
+    crate::memory::enable_background_purge();
+    crate::memory::record_startup();
     let expiry = tokio::spawn(expiry_task(shared.clone()));
     let cron = tokio::spawn(cron_task(shared.clone()));
     let mut accepts = Vec::new();
@@ -141,20 +150,33 @@ async fn accept_loop(shared: Arc<Shared>, listener: TcpListener) {
 async fn expiry_task(shared: Arc<Shared>) {
     let mut tick = tokio::time::interval(EXPIRE_TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let store = &shared.store;
+    let hasher = store.entry_hasher();
     loop {
         tick.tick().await;
-        // When a tick runs out of budget, go again at once (yielding in between) rather
-        // than waiting a whole tick, but never for longer than one tick's worth of time.
         crate::util::clock::resync();
+        // Rounds over every shard, EXPIRE_BUDGET at a time, while due work remains and
+        // the tick's share of time lasts; yielding every EXPIRE_SLICE of work.
         let started = std::time::Instant::now();
+        let mut slice = started;
         loop {
-            let (_, more) = shared
-                .store
-                .expire_tick(crate::util::now_ms(), EXPIRE_BUDGET);
-            if !more || started.elapsed() >= EXPIRE_TICK {
+            let now = crate::util::now_ms();
+            let mut more = false;
+            for db in store.dbs.iter() {
+                for shard in db.shards.iter() {
+                    let (n, m) = shard.lock().expire_due(now, EXPIRE_BUDGET, &hasher);
+                    more |= m;
+                    // Reading the clock only after real work keeps an idle tick (1024
+                    // shard locks over 16 databases) cheap.
+                    if (n > 0 || m) && slice.elapsed() >= EXPIRE_SLICE {
+                        tokio::task::yield_now().await;
+                        slice = std::time::Instant::now();
+                    }
+                }
+            }
+            if !more || started.elapsed() >= EXPIRE_WORK {
                 break;
             }
-            tokio::task::yield_now().await;
         }
     }
 }

@@ -1,33 +1,143 @@
 //! A hierarchical timing wheel (Varghese and Lauck) indexing a shard's keys by deadline.
 //!
-//! Six levels of 64 slots at 1 ms resolution cover about two years; further deadlines wait
-//! in an overflow list. A slot holds `(key hash, deadline)` pairs and nothing else, so the
-//! wheel costs 16 bytes per key with a TTL and never owns keys. Entries may be stale (the
-//! key was deleted or its TTL changed): the entry's own deadline in the table is the truth
-//! and is checked before anything is deleted. Advancing is bounded by a budget so a mass
-//! expiry is spread over several ticks instead of stalling clients.
+//! Time runs in ticks of 8 ms ([`GRAIN_BITS`]): six levels of 64 slots cover 17 years,
+//! further deadlines wait in an overflow list. A key is indexed under the tick at which
+//! every deadline of its 8 ms bucket has passed, so it is collected at most 8 ms after its
+//! deadline by the wheel itself (plus the tick period), never before.
+//!
+//! A slot holds one `u64` per key, a *mark*: the key's hash with bits 36..57 replaced by
+//! the low 21 bits of its tick. hashbrown locates an entry by the hash's low bits (bucket
+//! position: a shard's table never nears 2^36 buckets) and its top 7 (tag), so a mark
+//! finds the key's entry as its hash does, and the tick bits let the levels up to 3
+//! (deadlines up to ~37 hours ahead) cascade a slot by moving marks, without touching the
+//! table. Higher levels read the deadline from the table ([`WheelKeys::deadline_in`]). Marks
+//! live in chunks of [`CHUNK`] so a slot's growth slack stays under one chunk, and a slot
+//! gives its memory back as soon as it is drained: 8.4 bytes per key with a TTL (1M keys,
+//! 64 shards), where the first version, `(hash, deadline)` pairs in plain `Vec`s, took 29.
+//!
+//! Marks may be stale (the key was deleted or its TTL changed; a new deadline gets a mark
+//! of its own): the table is the truth, checked before anything is deleted. All work is
+//! bounded by a budget (a table operation costs [`COST_TABLE`], moving a mark 1), so a mass
+//! expiry or the cascade of a crowded upper slot is spread over several calls instead of
+//! stalling clients; a slot left half-drained is simply taken again first by the next call.
 
 const LEVELS: usize = 6;
 const SLOTS: usize = 64;
 const LEVEL_BITS: u32 = 6;
-/// Span of the whole wheel in ms (64^6).
+/// Span of the whole wheel in ticks (64^6).
 const WHEEL_SPAN: u64 = 1 << (LEVEL_BITS as u64 * LEVELS as u64);
+/// A tick is 2^GRAIN_BITS ms.
+pub const GRAIN_BITS: u32 = 3;
+/// Hashes per full chunk: 512 bytes, one jemalloc size class, so a chunk wastes nothing.
+const CHUNK: usize = 64;
+/// Where a mark keeps its tick bits, and how many.
+const MARK_SHIFT: u32 = 36;
+const MARK_BITS: u32 = 21;
+const MARK_LOW: u64 = (1 << MARK_BITS) - 1;
+/// The hash bits a mark keeps.
+const ID_MASK: u64 = !(MARK_LOW << MARK_SHIFT);
+/// Levels whose marks carry every tick bit a cascade needs (6 per level below them).
+const EXACT_LEVELS: usize = (MARK_BITS / LEVEL_BITS) as usize + 1;
+/// Budget units of an operation on the table (a lookup or a deletion) and of moving a
+/// mark within the wheel.
+const COST_TABLE: usize = 16;
+const COST_MOVE: usize = 1;
+
+const _: () = assert!(
+    usize::BITS == 64,
+    "marks rely on 64-bit hashbrown bucket positions"
+);
+
+/// True if `hash` (an entry's full hash) is the key a wheel mark stands for.
+#[inline]
+pub fn marks(mark: u64, hash: u64) -> bool {
+    (mark ^ hash) & ID_MASK == 0
+}
+
+fn mark(hash: u64, tick: u64) -> u64 {
+    (hash & ID_MASK) | ((tick & MARK_LOW) << MARK_SHIFT)
+}
+
+/// The wheel tick of a deadline: the first tick at whose start every deadline of its 8 ms
+/// bucket has passed.
+fn tick_of(deadline: u64) -> u64 {
+    (deadline >> GRAIN_BITS) + 1
+}
+
+/// The tick the wheel may advance to at `now` (ms): a tick `t` is due once `now` reaches
+/// the last ms of the bucket before it.
+fn clock(now: u64) -> u64 {
+    now.saturating_add(1) >> GRAIN_BITS
+}
+
+/// What the wheel needs from the table it indexes. `mark` is a wheel mark: look it up as
+/// the key's hash (it finds the same probe path), and tell the key by [`marks`].
+pub trait WheelKeys {
+    /// The deadline of the key `mark` stands for, if it has one in `[from, to)`.
+    fn deadline_in(&mut self, mark: u64, from: u64, to: u64) -> Option<u64>;
+    /// Deletes the keys found on `mark`'s probe path whose deadline is at or before
+    /// `now`; returns how many.
+    fn expire(&mut self, mark: u64, now: u64) -> usize;
+}
+
+/// The marks of one slot: the newest in `head` (a `Vec` growing up to one chunk), older
+/// ones in full chunks.
+#[derive(Default)]
+struct Slot {
+    head: Vec<u64>,
+    /// Boxed on purpose: chunks are separate allocations, so the list grows by moving
+    /// pointers (a `Vec` of arrays would copy them all and keep up to half of them as
+    /// doubling slack).
+    #[allow(clippy::vec_box)]
+    full: Vec<Box<[u64; CHUNK]>>,
+}
+
+impl Slot {
+    fn push(&mut self, hash: u64) {
+        if self.head.len() == CHUNK {
+            // Doubling from 4 reaches exactly CHUNK, so this moves the buffer as it is.
+            match std::mem::take(&mut self.head).into_boxed_slice().try_into() {
+                Ok(chunk) => self.full.push(chunk),
+                // Not reached (the length is CHUNK); the head would just grow on.
+                Err(head) => self.head = Vec::from(head as Box<[u64]>),
+            }
+        }
+        self.head.push(hash);
+    }
+
+    fn pop(&mut self) -> Option<u64> {
+        if self.head.is_empty() {
+            let chunk: Box<[u64]> = self.full.pop()?;
+            self.head = chunk.into_vec();
+        }
+        self.head.pop()
+    }
+
+    fn heap_bytes(&self) -> usize {
+        self.head.capacity() * 8
+            + self.full.capacity() * std::mem::size_of::<Box<[u64; CHUNK]>>()
+            + self.full.len() * CHUNK * 8
+    }
+}
 
 #[derive(Default)]
 struct Level {
     occupied: u64,
-    slots: Vec<Vec<(u64, u64)>>,
+    /// Allocated on the level's first entry.
+    slots: Option<Box<[Slot; SLOTS]>>,
 }
 
 /// The wheel of one shard.
 pub struct ExpiryWheel {
-    /// Time (unix ms) the wheel has advanced to: every slot that starts at or before it has
-    /// been taken.
+    /// Tick the wheel has advanced to: every slot that starts before it has been drained,
+    /// and one starting at it may be draining.
     elapsed: u64,
-    levels: Vec<Level>,
+    levels: [Level; LEVELS],
+    /// Ticks beyond the wheel's span, kept with their tick (rare).
     overflow: Vec<(u64, u64)>,
-    /// Entries found due but not yet handed out because a tick ran out of budget.
-    due: Vec<(u64, u64)>,
+    /// Marks indexed at or before `elapsed` (a deadline already past when set, or a clock
+    /// that stepped back), handled before any slot.
+    due: Vec<u64>,
     len: usize,
 }
 
@@ -48,8 +158,8 @@ fn level_range(level: usize) -> u64 {
 impl ExpiryWheel {
     pub fn new(now: u64) -> Self {
         ExpiryWheel {
-            elapsed: now,
-            levels: (0..LEVELS).map(|_| Level::default()).collect(),
+            elapsed: clock(now),
+            levels: Default::default(),
             overflow: Vec::new(),
             due: Vec::new(),
             len: 0,
@@ -65,32 +175,47 @@ impl ExpiryWheel {
         self.len == 0
     }
 
-    /// Indexes `hash` under `deadline` (unix ms).
-    pub fn insert(&mut self, hash: u64, deadline: u64) {
-        self.len += 1;
-        self.place(hash, deadline);
+    /// Bytes the wheel holds on the heap (INFO's overhead figures), itself included.
+    pub fn heap_bytes(&self) -> usize {
+        let mut n =
+            std::mem::size_of::<Self>() + self.overflow.capacity() * 16 + self.due.capacity() * 8;
+        for lvl in &self.levels {
+            if let Some(slots) = &lvl.slots {
+                n += std::mem::size_of::<[Slot; SLOTS]>();
+                n += slots.iter().map(Slot::heap_bytes).sum::<usize>();
+            }
+        }
+        n
     }
 
-    fn place(&mut self, hash: u64, deadline: u64) {
-        if deadline <= self.elapsed {
-            self.due.push((hash, deadline));
+    /// Indexes the key of `hash` under `deadline` (unix ms).
+    pub fn insert(&mut self, hash: u64, deadline: u64) {
+        self.len += 1;
+        let tick = tick_of(deadline);
+        self.place(mark(hash, tick), tick);
+    }
+
+    fn place(&mut self, mark: u64, tick: u64) {
+        if tick <= self.elapsed {
+            self.due.push(mark);
             return;
         }
-        let level = level_for(self.elapsed, deadline);
-        if level >= LEVELS || deadline - self.elapsed >= WHEEL_SPAN {
-            self.overflow.push((hash, deadline));
+        let level = level_for(self.elapsed, tick);
+        if level >= LEVELS || tick - self.elapsed >= WHEEL_SPAN {
+            self.overflow.push((mark, tick));
             return;
         }
-        let slot = ((deadline >> (level as u32 * LEVEL_BITS)) as usize) % SLOTS;
+        let slot = ((tick >> (level as u32 * LEVEL_BITS)) as usize) % SLOTS;
         let lvl = &mut self.levels[level];
-        if lvl.slots.is_empty() {
-            lvl.slots = (0..SLOTS).map(|_| Vec::new()).collect();
-        }
-        lvl.slots[slot].push((hash, deadline));
+        lvl.slots
+            .get_or_insert_with(|| Box::new(std::array::from_fn(|_| Slot::default())))[slot]
+            .push(mark);
         lvl.occupied |= 1 << slot;
     }
 
-    /// The start time of the earliest occupied slot across levels, with its position.
+    /// The start tick of the earliest occupied slot across levels, with its position.
+    /// On a tie the lower level wins; a half-drained upper slot starts at `elapsed`, so
+    /// the wheel never moves past it.
     fn next_slot(&self) -> Option<(u64, usize, usize)> {
         let mut best: Option<(u64, usize, usize)> = None;
         for (level, lvl) in self.levels.iter().enumerate() {
@@ -112,52 +237,91 @@ impl ExpiryWheel {
         best
     }
 
-    /// Advances to `now`, calling `expire(hash, deadline)` for entries whose deadline is at
-    /// or before `now`, at most `budget` times. Returns true when due entries remain (the
-    /// budget ran out) so the caller can come back sooner.
-    pub fn advance(&mut self, now: u64, budget: usize, mut expire: impl FnMut(u64, u64)) -> bool {
+    /// Advances to `now` (unix ms): deletes (through `keys`) the keys whose deadline has
+    /// passed and cascades upper slots, spending at most `budget` table operations'
+    /// worth of work. Returns true when due work remains (the budget ran out) so the
+    /// caller can come back sooner.
+    pub fn advance(&mut self, now: u64, budget: usize, keys: &mut impl WheelKeys) -> bool {
+        let limit = budget.saturating_mul(COST_TABLE);
+        let now_tick = clock(now);
         let mut spent = 0;
-        loop {
-            while let Some((h, d)) = self.due.pop() {
-                if spent >= budget {
-                    self.due.push((h, d));
-                    return true;
+        // Marks of `due` whose key is still ahead of `now` (the clock stepped back):
+        // kept, and put back once this call is done.
+        let mut early = Vec::new();
+        let more = 'work: loop {
+            while let Some(m) = self.due.pop() {
+                if spent >= limit {
+                    self.due.push(m);
+                    break 'work true;
                 }
-                self.len -= 1;
-                spent += 1;
-                expire(h, d);
+                spent += COST_TABLE;
+                let ahead = now.saturating_add(1)..self.elapsed << GRAIN_BITS;
+                if keys.expire(m, now) == 0 && keys.deadline_in(m, ahead.start, ahead.end).is_some()
+                {
+                    early.push(m);
+                } else {
+                    self.len -= 1;
+                }
             }
             match self.next_slot() {
-                Some((start, level, slot)) if start <= now => {
+                Some((start, level, slot)) if start <= now_tick => {
                     let old_window = self.elapsed / WHEEL_SPAN;
                     self.elapsed = self.elapsed.max(start);
-                    let lvl = &mut self.levels[level];
-                    lvl.occupied &= !(1 << slot);
-                    let entries = std::mem::take(&mut lvl.slots[slot]);
-                    for (h, d) in entries {
-                        if d <= now {
-                            self.due.push((h, d));
-                        } else {
-                            self.place(h, d);
-                        }
-                    }
                     if self.elapsed / WHEEL_SPAN != old_window {
                         self.reinsert_overflow();
+                    }
+                    let range = slot_range(level);
+                    while let Some(slots) = self.levels[level].slots.as_mut() {
+                        let Some(m) = slots[slot].pop() else {
+                            // Drained: give its memory back.
+                            slots[slot] = Slot::default();
+                            self.levels[level].occupied &= !(1 << slot);
+                            break;
+                        };
+                        if spent >= limit {
+                            slots[slot].push(m);
+                            break 'work true;
+                        }
+                        // The key's tick: from the mark's bits where they suffice, else
+                        // from the table (a stale mark finds no deadline in this slot).
+                        let tick = if level < EXACT_LEVELS {
+                            spent += COST_MOVE;
+                            Some(start | ((m >> MARK_SHIFT) & (range - 1)))
+                        } else {
+                            spent += COST_TABLE;
+                            let from = (start - 1) << GRAIN_BITS;
+                            let to = (start + range - 1) << GRAIN_BITS;
+                            keys.deadline_in(m, from, to).map(tick_of)
+                        };
+                        match tick {
+                            Some(t) if t <= now_tick => {
+                                spent += COST_TABLE;
+                                keys.expire(m, now);
+                                self.len -= 1;
+                            }
+                            Some(t) => self.place(mark(m, t), t),
+                            None => self.len -= 1,
+                        }
                     }
                 }
                 _ => {
                     let old_window = self.elapsed / WHEEL_SPAN;
-                    self.elapsed = self.elapsed.max(now);
+                    self.elapsed = self.elapsed.max(now_tick);
                     if self.elapsed / WHEEL_SPAN != old_window {
                         self.reinsert_overflow();
                         continue;
                     }
                     if self.due.is_empty() {
-                        return false;
+                        break false;
                     }
                 }
             }
+        };
+        self.due.append(&mut early);
+        if self.due.is_empty() && self.due.capacity() > CHUNK {
+            self.due = Vec::new();
         }
+        more
     }
 
     fn reinsert_overflow(&mut self) {
@@ -168,63 +332,215 @@ impl ExpiryWheel {
 
     /// Drops every entry (FLUSHDB).
     pub fn clear(&mut self) {
-        let now = self.elapsed;
-        *self = ExpiryWheel::new(now);
+        *self = ExpiryWheel {
+            elapsed: self.elapsed,
+            levels: Default::default(),
+            overflow: Vec::new(),
+            due: Vec::new(),
+            len: 0,
+        };
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::HashMap;
+
+    /// A table of `hash -> deadline` standing in for a shard (hashes below 2^36, so a
+    /// mark's identity bits are the hash), recording when each key expired.
+    #[derive(Default)]
+    struct Fake {
+        deadlines: HashMap<u64, u64>,
+        fired: HashMap<u64, u64>,
+    }
+
+    impl WheelKeys for Fake {
+        fn deadline_in(&mut self, mark: u64, from: u64, to: u64) -> Option<u64> {
+            self.deadlines
+                .get(&(mark & ID_MASK))
+                .copied()
+                .filter(|d| *d >= from && *d < to)
+        }
+        fn expire(&mut self, mark: u64, now: u64) -> usize {
+            let h = mark & ID_MASK;
+            match self.deadlines.get(&h) {
+                Some(d) if *d <= now => {
+                    self.deadlines.remove(&h);
+                    assert!(self.fired.insert(h, now).is_none(), "fired twice");
+                    1
+                }
+                _ => 0,
+            }
+        }
+    }
+
+    impl Fake {
+        fn add(&mut self, w: &mut ExpiryWheel, hash: u64, deadline: u64) {
+            self.deadlines.insert(hash, deadline);
+            w.insert(hash, deadline);
+        }
+    }
+
+    /// Ticks are 8 ms: a key goes within one grain after its deadline, plus the step of
+    /// the calls.
+    const GRAIN: u64 = 1 << GRAIN_BITS;
 
     #[test]
     fn fires_each_entry_once_at_or_after_deadline() {
         let start = 1_700_000_000_000u64;
         let mut w = ExpiryWheel::new(start);
+        let mut t = Fake::default();
+        // Deadlines up to ~58 hours ahead reach every level, the table-read ones included.
         let deadlines: Vec<u64> = (0..5000u64)
-            .map(|i| start + (i * 7919) % 300_000 + 1)
+            .map(|i| start + (i * 7919) % 300_000 + 1 + if i % 10 == 0 { i * 42_000 } else { 0 })
             .collect();
         for (i, d) in deadlines.iter().enumerate() {
-            w.insert(i as u64, *d);
+            t.add(&mut w, i as u64, *d);
         }
-        let mut fired = vec![None; deadlines.len()];
         let mut now = start;
-        while now < start + 310_000 {
-            now += 13;
-            w.advance(now, usize::MAX, |h, d| {
-                assert!(d <= now);
-                assert!(fired[h as usize].is_none());
-                fired[h as usize] = Some(now);
-            });
+        let end = *deadlines.iter().max().unwrap() + 100;
+        while now < end {
+            // Fine steps while keys are near, coarse ones later.
+            now += if now < start + 310_000 { 13 } else { 9_973 };
+            w.advance(now, usize::MAX, &mut t);
         }
         for (i, d) in deadlines.iter().enumerate() {
-            let f = fired[i].expect("every entry fires");
-            assert!(f >= *d && f < d + 13, "entry {i}: deadline {d} fired {f}");
+            let f = t.fired[&(i as u64)];
+            let step = if *d < start + 310_000 { 13 } else { 9_973 };
+            assert!(
+                f >= *d && f < d + GRAIN + step,
+                "entry {i}: deadline {d} fired {f}"
+            );
         }
         assert!(w.is_empty());
     }
 
     #[test]
-    fn budget_defers_work() {
-        let mut w = ExpiryWheel::new(1000);
-        for i in 0..100 {
-            w.insert(i, 1001);
+    fn budget_defers_work_and_a_slot_resumes_where_it_stopped() {
+        let mut w = ExpiryWheel::new(0);
+        let mut t = Fake::default();
+        // One deadline in a level-2 slot (ticks 4096..8192 = 32.8..65.5 s).
+        for i in 0..1000 {
+            t.add(&mut w, i, 40_000);
         }
-        let mut n = 0;
-        assert!(w.advance(2000, 30, |_, _| n += 1));
-        assert_eq!(n, 30);
-        assert!(!w.advance(2000, 1000, |_, _| n += 1));
-        assert_eq!(n, 100);
+        // Before the deadline the slot is cascaded, 64 mark moves per call (budget 4).
+        let mut calls = 1;
+        while w.advance(35_000, 4, &mut t) {
+            calls += 1;
+            assert!(calls < 100);
+        }
+        assert_eq!(calls, 1000 / 64 + 1);
+        assert!(t.fired.is_empty());
+        assert_eq!(w.len(), 1000);
+        let mut calls = 1;
+        while w.advance(45_000, 64, &mut t) {
+            calls += 1;
+            assert!(calls < 100);
+        }
+        assert!(calls >= 1000 / 64, "{calls}");
+        assert_eq!(t.fired.len(), 1000);
+        assert!(t.fired.values().all(|f| *f == 45_000));
+        assert!(w.is_empty());
+    }
+
+    #[test]
+    fn stale_entries_are_dropped_and_moved_deadlines_fire_once() {
+        let mut w = ExpiryWheel::new(0);
+        let mut t = Fake::default();
+        t.add(&mut w, 1, 10_000);
+        t.add(&mut w, 2, 10_000);
+        // Key 1 deleted, key 2's TTL moved later (indexed again), key 3 moved earlier,
+        // key 4 far (a table-read level) then moved near.
+        t.deadlines.remove(&1);
+        t.add(&mut w, 2, 20_000);
+        t.add(&mut w, 3, 15_000);
+        t.add(&mut w, 3, 5_000);
+        t.add(&mut w, 4, 400_000_000);
+        t.add(&mut w, 4, 25_000);
+        let mut now = 0;
+        while now < 30_000 {
+            now += 7;
+            w.advance(now, usize::MAX, &mut t);
+            if let Some(f) = t.fired.get(&2) {
+                assert!(*f >= 20_000);
+            }
+        }
+        assert_eq!(t.fired.get(&1), None);
+        assert!((20_000..20_000 + 7 + GRAIN).contains(&t.fired[&2]));
+        assert!((5_000..5_000 + 7 + GRAIN).contains(&t.fired[&3]));
+        assert!((25_000..25_000 + 7 + GRAIN).contains(&t.fired[&4]));
+        // Key 4's old mark waits in a far slot until the table says it is stale.
+        assert_eq!(w.len(), 1);
+        w.advance(500_000_000, usize::MAX, &mut t);
+        assert!(w.is_empty(), "{} left", w.len());
+        let levels = w.levels.iter().filter(|l| l.slots.is_some()).count();
+        // Level arrays stay allocated; every slot gave its memory back.
+        assert_eq!(
+            w.heap_bytes(),
+            std::mem::size_of::<ExpiryWheel>() + levels * std::mem::size_of::<[Slot; SLOTS]>()
+        );
+    }
+
+    #[test]
+    fn a_clock_stepping_back_keeps_entries_that_are_not_due() {
+        let mut w = ExpiryWheel::new(10_000);
+        let mut t = Fake::default();
+        // Indexed behind the wheel's time, so it waits in the due list.
+        t.add(&mut w, 7, 9_000);
+        assert!(!w.advance(5_000, 100, &mut t));
+        assert!(t.fired.is_empty());
+        assert_eq!(w.len(), 1);
+        w.advance(9_000, 100, &mut t);
+        assert_eq!(t.fired.get(&7), Some(&9_000));
+        assert!(w.is_empty());
     }
 
     #[test]
     fn far_deadlines_overflow() {
         let mut w = ExpiryWheel::new(0);
-        w.insert(1, WHEEL_SPAN * 3 + 5);
-        let mut got = vec![];
-        w.advance(WHEEL_SPAN * 3, usize::MAX, |h, _| got.push(h));
-        assert!(got.is_empty());
-        w.advance(WHEEL_SPAN * 3 + 5, usize::MAX, |h, _| got.push(h));
-        assert_eq!(got, vec![1]);
+        let mut t = Fake::default();
+        let far = ((WHEEL_SPAN * 3) << GRAIN_BITS) + 40;
+        t.add(&mut w, 1, far);
+        assert_eq!(w.overflow.len(), 1);
+        w.advance(far - 1000, usize::MAX, &mut t);
+        assert!(t.fired.is_empty());
+        w.advance(far + GRAIN, usize::MAX, &mut t);
+        assert_eq!(t.fired.keys().copied().collect::<Vec<_>>(), vec![1]);
+    }
+
+    /// What marks rely on: hashbrown finds an entry by the low bits and the top 7 bits of
+    /// its hash, so a mark (bits 36..57 replaced) finds it too, at any table size.
+    #[test]
+    fn a_mark_finds_its_entry_in_a_hashbrown_table() {
+        use std::hash::BuildHasher;
+        let build = hashbrown::DefaultHashBuilder::default();
+        let mut table = hashbrown::HashTable::new();
+        for i in 0..200_000u64 {
+            let h = build.hash_one(i);
+            table.insert_unique(h, i, |x| build.hash_one(*x));
+            if i.is_power_of_two() || i % 49_999 == 0 {
+                for j in (0..=i).step_by((i as usize / 500).max(1)) {
+                    let h = build.hash_one(j);
+                    let m = mark(h, j.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+                    assert!(marks(m, h));
+                    assert_eq!(table.find(m, |x| *x == j), Some(&j), "{i} {j}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn slots_chunk_their_marks() {
+        let mut s = Slot::default();
+        for i in 0..1000 {
+            s.push(i);
+        }
+        // 15 full chunks and 40 in a head of capacity 64.
+        assert_eq!(s.full.len(), 15);
+        assert!(s.heap_bytes() < 1000 * 8 + 64 * 8 + 16 * 8);
+        let mut got: Vec<u64> = std::iter::from_fn(|| s.pop()).collect();
+        got.sort_unstable();
+        assert_eq!(got, (0..1000).collect::<Vec<_>>());
     }
 }

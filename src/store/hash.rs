@@ -581,6 +581,26 @@ impl<'a> Iterator for Iter<'a> {
     }
 }
 
+// MEMORY USAGE: the bytes a value holds on the heap, in jemalloc size classes.
+impl Hash {
+    /// Heap bytes: the packed buffer, or the table with its pairs estimated from the first
+    /// `samples` of them (average times the count), as Redis samples a dict.
+    pub fn heap_bytes(&self, samples: usize) -> usize {
+        use crate::memory::alloc_size;
+        match self {
+            Hash::Packed { buf, .. } => alloc_size(buf.len()),
+            Hash::Table(t) => {
+                let n = t.map.len();
+                let k = samples.clamp(1, n.max(1));
+                let sampled: usize = t.map.iter().take(k).map(|p| alloc_size(p.len())).sum();
+                alloc_size(std::mem::size_of::<Table>())
+                    + t.map.allocation_size()
+                    + (sampled as f64 / k as f64 * n as f64) as usize
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

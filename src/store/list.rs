@@ -779,6 +779,26 @@ impl<'a> Iterator for RevIter<'a> {
     }
 }
 
+// MEMORY USAGE: the bytes a value holds on the heap, in jemalloc size classes.
+impl List {
+    /// Heap bytes: the chunk ring, and the chunk buffers estimated from the first
+    /// `samples` chunks (average times the chunk count), as Redis samples quicklist nodes.
+    pub fn heap_bytes(&self, samples: usize) -> usize {
+        use crate::memory::alloc_size;
+        let ring = alloc_size(std::mem::size_of::<VecDeque<Chunk>>())
+            + alloc_size(self.chunks.capacity() * std::mem::size_of::<Chunk>());
+        let n = self.chunks.len();
+        let k = samples.clamp(1, n.max(1));
+        let sampled: usize = self
+            .chunks
+            .iter()
+            .take(k)
+            .map(|c| alloc_size(c.buf.capacity()))
+            .sum();
+        ring + (sampled as f64 / k as f64 * n as f64) as usize
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -590,38 +590,52 @@ impl Shard {
             .insert(hash, deadline);
     }
 
-    /// Active expiry: deletes up to `budget` keys whose deadline is at or before `now`.
-    /// Returns (keys deleted, whether due work remains).
-    pub fn expire_due(&mut self, now: u64, budget: usize) -> (usize, bool) {
+    /// Active expiry: deletes the keys whose deadline is at or before `now`, doing at most
+    /// `budget` units of wheel work (a deletion or a cascade each). `hasher` is the
+    /// store's ([`Store::entry_hasher`]): the wheel keeps only hashes, so a cascade finds
+    /// its key's deadline by the hash. Returns (keys deleted, whether due work remains).
+    pub fn expire_due(
+        &mut self,
+        now: u64,
+        budget: usize,
+        hasher: &impl Fn(&Entry) -> u64,
+    ) -> (usize, bool) {
         let Some(wheel) = self.wheel.as_mut() else {
             return (0, false);
         };
-        let table = &mut self.table;
-        let mut deleted = 0;
-        let mut early = Vec::new();
-        let more = wheel.advance(now, budget, |hash, deadline| {
-            if deadline > now {
-                // The wheel ran ahead of `now` (the wall clock stepped back): keep the
-                // entry, or its key would never be collected actively.
-                early.push((hash, deadline));
-                return;
-            }
-            // Stale wheel entries (key gone, deadline moved) simply find nothing due.
-            while let Ok(occ) = table.find_entry(hash, |e| e.is_expired(now)) {
-                occ.remove();
-                deleted += 1;
-            }
-        });
-        for (hash, deadline) in early {
-            wheel.insert(hash, deadline);
-        }
+        let mut keys = WheelTable {
+            table: &mut self.table,
+            hasher,
+            deleted: 0,
+        };
+        let more = wheel.advance(now, budget, &mut keys);
+        let deleted = keys.deleted;
         self.expires -= deleted;
         self.stats.expired_keys += deleted as u64;
+        if deleted > 0 {
+            self.shrink_if_sparse(hasher);
+        }
         if self.expires == 0 && !more {
             // Drop stale entries and the wheel's memory once nothing can expire here.
             self.wheel = None;
         }
         (deleted, more)
+    }
+
+    /// Gives a table that expiry left mostly empty its memory back, as Redis resizes a
+    /// dict under 10% full: a mass expiry would otherwise leave the buckets of every key
+    /// that was there. The rehash touches only the few keys left (under 1/8 of capacity).
+    fn shrink_if_sparse(&mut self, hasher: &impl Fn(&Entry) -> u64) {
+        let cap = self.table.capacity();
+        if cap > 64 && self.table.len() < cap / 8 {
+            self.table.shrink_to(self.table.len() * 2, |e| hasher(e));
+            self.layout_epoch = self.layout_epoch.wrapping_add(1);
+        }
+    }
+
+    /// Bytes the expiry index holds (MEMORY STATS, INFO used_memory_overhead).
+    pub fn wheel_bytes(&self) -> usize {
+        self.wheel.as_ref().map_or(0, |w| w.heap_bytes())
     }
 
     /// Removes every entry (FLUSHDB / FLUSHALL).
@@ -639,6 +653,48 @@ impl Shard {
         self.expires = 0;
         self.layout_epoch = self.layout_epoch.wrapping_add(1);
         t
+    }
+}
+
+// MEMORY USAGE, kept apart from the layout code above: what one entry's allocation costs.
+impl Entry {
+    /// Bytes of this entry's own allocation (header, deadline, key), as jemalloc rounds
+    /// the request up to its size class.
+    pub fn alloc_bytes(&self) -> usize {
+        crate::memory::alloc_size(Self::layout(self.key().len(), self.expire_at() != 0).size())
+    }
+}
+
+/// A shard's table as its expiry wheel sees it (see [`expiry::WheelKeys`]).
+struct WheelTable<'a, H> {
+    table: &'a mut HashTable<Entry>,
+    hasher: &'a H,
+    deleted: usize,
+}
+
+impl<H: Fn(&Entry) -> u64> expiry::WheelKeys for WheelTable<'_, H> {
+    fn deadline_in(&mut self, mark: u64, from: u64, to: u64) -> Option<u64> {
+        // The deadline test is cheap and rules out nearly every other candidate before
+        // the key is hashed again.
+        let hasher = self.hasher;
+        self.table
+            .find(mark, |e| {
+                let d = e.expire_at();
+                d >= from && d < to && d != 0 && expiry::marks(mark, hasher(e))
+            })
+            .map(|e| e.expire_at())
+    }
+
+    fn expire(&mut self, mark: u64, now: u64) -> usize {
+        // Any expired entry on this probe path may go (it is expired whoever indexed it),
+        // so no key is hashed again here.
+        let mut n = 0;
+        while let Ok(occ) = self.table.find_entry(mark, |e| e.is_expired(now)) {
+            occ.remove();
+            n += 1;
+        }
+        self.deleted += n;
+        n
     }
 }
 
@@ -856,7 +912,7 @@ impl Store {
                 if s.expires == 0 && s.wheel.is_none() {
                     continue;
                 }
-                let (n, m) = s.expire_due(now, budget);
+                let (n, m) = s.expire_due(now, budget, &self.entry_hasher());
                 total += n;
                 more |= m;
             }
@@ -882,10 +938,11 @@ mod tests {
         // Indexed behind the wheel's clock, so it waits in the wheel's due list.
         s.insert_new(h, entry(b"k", real - 1_000), &store.entry_hasher());
         // A tick whose clock is earlier than the deadline must not drop the entry...
-        assert_eq!(s.expire_due(real - 5_000, 100), (0, false));
+        let hasher = store.entry_hasher();
+        assert_eq!(s.expire_due(real - 5_000, 100, &hasher), (0, false));
         assert_eq!(s.len(), 1);
         // ...so the key is still collected once the clock passes its deadline.
-        assert_eq!(s.expire_due(real, 100).0, 1);
+        assert_eq!(s.expire_due(real, 100, &hasher).0, 1);
         assert_eq!(s.len(), 0);
         assert_eq!(s.stats.expired_keys, 1);
     }

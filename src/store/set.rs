@@ -787,6 +787,24 @@ impl BigSet {
     }
 }
 
+// MEMORY USAGE: the bytes a value holds on the heap, in jemalloc size classes.
+impl Set {
+    /// Heap bytes, exact: a set's members live in one buffer or one arena, so there is
+    /// nothing to sample.
+    pub fn heap_bytes(&self) -> usize {
+        use crate::memory::alloc_size;
+        match &self.repr {
+            Repr::SmallInts { .. } | Repr::SmallPacked { .. } => 0,
+            Repr::Ints(b) | Repr::Packed(b) => alloc_size(b.len()),
+            Repr::Big(b) => {
+                alloc_size(std::mem::size_of::<BigSet>())
+                    + b.table.allocation_size()
+                    + alloc_size(b.arena.capacity())
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -794,6 +794,32 @@ impl ZSet {
     }
 }
 
+// MEMORY USAGE: the bytes a value holds on the heap, in jemalloc size classes.
+impl ZSet {
+    /// Heap bytes: the packed buffer, or the tree's arena and index with the members
+    /// estimated from the first `samples` of them (average times the count).
+    pub fn heap_bytes(&self, samples: usize) -> usize {
+        use crate::memory::alloc_size;
+        match self {
+            ZSet::Pack(v) => alloc_size(v.capacity()),
+            ZSet::Tree(t) => {
+                let n = t.index.len();
+                let k = samples.clamp(1, n.max(1));
+                let sampled: usize = t
+                    .index
+                    .iter()
+                    .take(k)
+                    .map(|&i| alloc_size(t.nodes[i as usize].member.len()))
+                    .sum();
+                alloc_size(std::mem::size_of::<Tree>())
+                    + alloc_size(t.nodes.capacity() * std::mem::size_of::<Node>())
+                    + t.index.allocation_size()
+                    + (sampled as f64 / k as f64 * n as f64) as usize
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
