@@ -162,6 +162,7 @@ impl Shared {
         };
         // Pub/Sub: the output buffer limits pushes check start from the config.
         shared.clients.obuf_limits.refresh(&shared.config.read());
+        super::keyspace::refresh_deletion_log(&shared);
         shared
     }
 

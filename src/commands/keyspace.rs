@@ -280,6 +280,9 @@ pub fn publish_events(ctx: &mut Ctx, events: Vec<KeyEvent>) {
     let flags = ctx.shared.keyspace.notify.load(Ordering::Relaxed);
     let shared = ctx.shared;
     for e in events {
+        if flags & e.class == 0 {
+            continue;
+        }
         if flags & class::KEYSPACE != 0 {
             let mut channel = format!("__keyspace@{}__:", e.db).into_bytes();
             channel.extend_from_slice(&e.key);
@@ -291,6 +294,43 @@ pub fn publish_events(ctx: &mut Ctx, events: Vec<KeyEvent>) {
             let me = Some(super::pubsub::Publisher::of(ctx));
             super::pubsub::publish(shared, channel.as_bytes(), &e.key, me);
         }
+    }
+}
+
+/// Turns the store's log of the keys it deletes by itself (expiry, eviction) on or off:
+/// on while `notify-keyspace-events` selects `x` or `e` (with K or E).
+pub fn refresh_deletion_log(shared: &super::Shared) {
+    let flags = shared.keyspace.notify.load(Ordering::Relaxed);
+    let notify = flags & (class::KEYSPACE | class::KEYEVENT) != 0
+        && flags & (class::EXPIRED | class::EVICTED) != 0;
+    shared.store.deletions.set_enabled(notify);
+}
+
+/// The keys the store deleted by itself since the last call, as keyspace events.
+pub fn take_deletion_events(shared: &super::Shared) -> Vec<KeyEvent> {
+    shared
+        .store
+        .deletions
+        .take()
+        .into_iter()
+        .map(|d| KeyEvent {
+            class: if d.evicted {
+                class::EVICTED
+            } else {
+                class::EXPIRED
+            },
+            event: if d.evicted { "evicted" } else { "expired" },
+            db: d.db,
+            key: d.key,
+        })
+        .collect()
+}
+
+/// Publishes the keys the store deleted by itself (after an expiry tick).
+pub fn publish_deletions(shared: &super::Shared) {
+    let events = take_deletion_events(shared);
+    if !events.is_empty() {
+        publish_server_events(shared, events);
     }
 }
 

@@ -622,8 +622,13 @@ pub fn execute(ctx: &mut Ctx, args: &Args) {
     if !spec.has(flags::SKIP_SLOWLOG) {
         ctx.shared.slowlog_record(ctx.session, args, usec);
     }
+    // Keys this command expired lazily or evicted go first, as Redis emits them when
+    // they happen, before the command's own events.
+    let mut events = keyspace::take_deletion_events(ctx.shared);
     if !ctx.session.events.is_empty() {
-        let events = std::mem::take(&mut ctx.session.events);
+        events.append(&mut ctx.session.events);
+    }
+    if !events.is_empty() {
         keyspace::publish_events(ctx, events);
     }
     if !ctx.shared.blocking.is_empty() {

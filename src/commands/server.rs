@@ -223,6 +223,7 @@ fn config_set(ctx: &mut Ctx, args: &Args) -> CmdResult {
         .keyspace
         .notify
         .store(cfg.notify_keyspace_events, Ordering::Relaxed);
+    super::keyspace::refresh_deletion_log(ctx.shared);
     ctx.shared.clients.obuf_limits.refresh(&cfg);
     let evict_cfg = cfg.clone();
     drop(cfg);

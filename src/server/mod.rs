@@ -178,6 +178,9 @@ async fn expiry_task(shared: Arc<Shared>) {
                 break;
             }
         }
+        // `expired` notifications for what this tick deleted (nothing when nobody
+        // listens: the store keeps no log then).
+        crate::commands::keyspace::publish_deletions(&shared);
     }
 }
 

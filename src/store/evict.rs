@@ -803,6 +803,7 @@ impl Store {
         let removed = s.remove(hash, key, now);
         if removed.is_some() {
             s.stats.evicted_keys += 1;
+            s.deletions.record(db, key, true);
         }
         self.compact_wheel(&mut s);
         drop(s);
@@ -878,6 +879,7 @@ impl Store {
                 let removed = s.remove(hash, &key, now);
                 if removed.is_some() {
                     s.stats.evicted_keys += 1;
+                    s.deletions.record(db, &key, true);
                 }
                 self.compact_wheel(&mut s);
                 drop(s);

@@ -273,6 +273,55 @@ pub struct ShardStats {
     pub evicted_keys: u64,
 }
 
+/// Keys the store deleted on its own (expiry, eviction), kept only while someone wants
+/// to hear of them: keyspace notifications (`expired`, `evicted`) and client-side caching
+/// invalidations, which the command layer publishes after the command or expiry tick
+/// that deleted them. One relaxed load per deletion when nobody listens.
+#[derive(Default)]
+pub struct DeletionLog {
+    enabled: std::sync::atomic::AtomicBool,
+    pending: std::sync::atomic::AtomicUsize,
+    entries: Mutex<Vec<Deleted>>,
+}
+
+/// One key deleted by the store itself.
+pub struct Deleted {
+    pub db: usize,
+    pub key: Vec<u8>,
+    /// Evicted for maxmemory (else expired).
+    pub evicted: bool,
+}
+
+impl DeletionLog {
+    pub fn set_enabled(&self, on: bool) {
+        self.enabled.store(on, Ordering::Relaxed);
+    }
+
+    #[inline]
+    pub fn record(&self, db: usize, key: &[u8], evicted: bool) {
+        if !self.enabled.load(Ordering::Relaxed) {
+            return;
+        }
+        self.entries.lock().push(Deleted {
+            db,
+            key: key.to_vec(),
+            evicted,
+        });
+        self.pending.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Everything recorded so far (empty without a lock when nothing is).
+    #[inline]
+    pub fn take(&self) -> Vec<Deleted> {
+        if self.pending.load(Ordering::Relaxed) == 0 {
+            return Vec::new();
+        }
+        let v = std::mem::take(&mut *self.entries.lock());
+        self.pending.fetch_sub(v.len(), Ordering::Relaxed);
+        v
+    }
+}
+
 /// One shard of one database.
 pub struct Shard {
     /// One thin pointer per slot (see [`Entry`]), so the table's slack (a power-of-two
@@ -290,6 +339,9 @@ pub struct Shard {
     pub layout_epoch: u32,
     /// Access clocks of the shared integers, common to every shard of the store.
     pub shared_ints: Arc<SharedIntClock>,
+    /// The store's log of keys it deleted by itself, and this shard's database index.
+    pub deletions: Arc<DeletionLog>,
+    pub db: usize,
     /// Eviction settings (LFU parameters, policy), common to every shard of the store.
     pub evict: Arc<evict::Params>,
     /// allkeys-tinylfu's frequency sketch; only while that policy is selected.
@@ -400,6 +452,8 @@ impl Default for Shard {
             stats: ShardStats::default(),
             layout_epoch: 0,
             shared_ints: Arc::default(),
+            deletions: Arc::default(),
+            db: 0,
             evict: Arc::default(),
             sketch: None,
             rng: 0,
@@ -511,7 +565,8 @@ impl Shard {
         }
         match self.table.find_entry(hash, |e| e.key() == key) {
             Ok(occ) if occ.get().is_expired(now) => {
-                occ.remove();
+                let (e, _) = occ.remove();
+                self.deletions.record(self.db, e.key(), false);
                 self.expires -= 1;
                 self.stats.expired_keys += 1;
                 true
@@ -556,6 +611,7 @@ impl Shard {
                 if e.expire_at() != 0 {
                     self.expires -= 1;
                     if e.expire_at() <= now {
+                        self.deletions.record(self.db, e.key(), false);
                         self.stats.expired_keys += 1;
                         return None;
                     }
@@ -607,6 +663,7 @@ impl Shard {
             table: &mut self.table,
             hasher,
             deleted: 0,
+            log: (&self.deletions, self.db),
         };
         let more = wheel.advance(now, budget, &mut keys);
         let deleted = keys.deleted;
@@ -670,6 +727,7 @@ struct WheelTable<'a, H> {
     table: &'a mut HashTable<Entry>,
     hasher: &'a H,
     deleted: usize,
+    log: (&'a DeletionLog, usize),
 }
 
 impl<H: Fn(&Entry) -> u64> expiry::WheelKeys for WheelTable<'_, H> {
@@ -690,7 +748,8 @@ impl<H: Fn(&Entry) -> u64> expiry::WheelKeys for WheelTable<'_, H> {
         // so no key is hashed again here.
         let mut n = 0;
         while let Ok(occ) = self.table.find_entry(mark, |e| e.is_expired(now)) {
-            occ.remove();
+            let (e, _) = occ.remove();
+            self.log.0.record(self.log.1, e.key(), false);
             n += 1;
         }
         self.deleted += n;
@@ -704,11 +763,19 @@ pub struct Db {
 }
 
 impl Db {
-    fn new(shards: usize, shared_ints: &Arc<SharedIntClock>, evict: &Arc<evict::Params>) -> Self {
+    fn new(
+        db: usize,
+        shards: usize,
+        shared_ints: &Arc<SharedIntClock>,
+        evict: &Arc<evict::Params>,
+        deletions: &Arc<DeletionLog>,
+    ) -> Self {
         Db {
             shards: (0..shards)
                 .map(|i| {
                     Mutex::new(Shard {
+                        db,
+                        deletions: deletions.clone(),
                         shared_ints: shared_ints.clone(),
                         evict: evict.clone(),
                         rng: (i as u32).wrapping_mul(0x9E37_79B9) | 1,
@@ -731,6 +798,8 @@ impl Db {
 
 /// All databases.
 pub struct Store {
+    /// Keys deleted by expiry and eviction, for notifications and invalidation.
+    pub deletions: Arc<DeletionLog>,
     pub dbs: Box<[Db]>,
     hasher: hashbrown::DefaultHashBuilder,
     shard_mask: usize,
@@ -768,10 +837,12 @@ impl Store {
         let shards = shards.clamp(1, 1 << 16).next_power_of_two();
         let shared_ints = Arc::default();
         let evictor = evict::Evictor::default();
+        let deletions = Arc::default();
         Store {
             dbs: (0..databases.max(1))
-                .map(|_| Db::new(shards, &shared_ints, &evictor.params))
+                .map(|db| Db::new(db, shards, &shared_ints, &evictor.params, &deletions))
                 .collect(),
+            deletions,
             hasher: hashbrown::DefaultHashBuilder::default(),
             shard_mask: shards - 1,
             started_unix_ms: crate::util::now_ms(),
@@ -858,6 +929,8 @@ impl Store {
         let (first, second) = locked.guards.split_at_mut(n);
         for (x, y) in first.iter_mut().zip(second.iter_mut()) {
             std::mem::swap(&mut *x.1, &mut *y.1);
+            // The contents moved; each shard keeps the index of the database it is in.
+            std::mem::swap(&mut x.1.db, &mut y.1.db);
             // A cursor of either database now points into the other one's table.
             let e = x.1.layout_epoch.max(y.1.layout_epoch).wrapping_add(1);
             x.1.layout_epoch = e;
