@@ -515,9 +515,14 @@ pub fn execute(ctx: &mut Ctx, args: &Args) {
                 .stats
                 .rejected_calls
                 .fetch_add(1, Ordering::Relaxed);
-            if let Some(s) = ctx.shared.commands.get(args.get(0)) {
+            let found = ctx.shared.commands.get(args.get(0));
+            if let Some(s) = found {
                 s.stats.rejected.fetch_add(1, Ordering::Relaxed);
             }
+            let e = match found {
+                Some(s) if s.name == "exec" => transactions::exec_abort(ctx, &e),
+                _ => e,
+            };
             ctx.shared.count_error(&e.0);
             ctx.out.error_bytes(e.bytes());
             return;
@@ -530,8 +535,13 @@ pub fn execute(ctx: &mut Ctx, args: &Args) {
             .stats
             .rejected_calls
             .fetch_add(1, Ordering::Relaxed);
-        ctx.shared.count_error(err::NOAUTH);
-        ctx.out.error(err::NOAUTH);
+        let e = CmdError::new(err::NOAUTH);
+        let e = match spec.name {
+            "exec" => transactions::exec_abort(ctx, &e),
+            _ => e,
+        };
+        ctx.shared.count_error(&e.0);
+        ctx.out.error_bytes(e.bytes());
         return;
     }
     if spec.has(flags::DENYOOM) && ctx.shared.over_maxmemory() {
