@@ -2,7 +2,8 @@
 //! and BITFIELD_RO, following Redis 7.0's `bitops.c` (bit 0 is the most significant bit
 //! of byte 0; strings grow with zero bytes; offsets are limited by proto-max-bulk-len).
 
-use super::strings::{ensure_string, string_of};
+use super::keyspace::class;
+use super::strings::{changed, ensure_string, string_of};
 use super::{cmd, err, Args, CmdError, CmdResult, CommandTable, Ctx};
 use crate::store::{Entry, Value};
 
@@ -83,26 +84,32 @@ fn bit_offset(ctx: &Ctx, arg: &[u8], bits: u32) -> Result<u64, CmdError> {
 
 /// Makes the string of `key` at least `len` bytes long (creating it if missing, and
 /// turning it `raw` as Redis's `lookupStringForBitCommand` does), then runs `f` on its
-/// bytes. `len` has already been bounded by `bit_offset`.
+/// bytes. `len` has already been bounded by `bit_offset`. Also says whether the key was
+/// created or grown (Redis's `dirty`): that alone counts as a change; a created key has
+/// had its "new" event.
 fn with_bit_string<R>(
-    ctx: &Ctx,
+    ctx: &mut Ctx,
     key: &[u8],
     len: usize,
     f: impl FnOnce(&mut Vec<u8>) -> R,
-) -> Result<R, CmdError> {
+) -> Result<(R, bool), CmdError> {
     let store = ctx.store();
     let h = store.hash(key);
     let (now, clock) = (ctx.now(), ctx.clock());
     let mut shard = store.lock(ctx.db(), h);
-    ensure_string(&mut shard, store, h, key, now, clock)?;
+    let created = ensure_string(&mut shard, store, h, key, now, clock)?;
+    if created {
+        ctx.notify(class::NEW, "new", ctx.db(), key);
+    }
     let data = shard
         .get_mut(h, key, now)
         .and_then(|e| e.value.string_mut())
         .ok_or(CmdError::new(err::WRONGTYPE))?;
-    if data.len() < len {
+    let grown = data.len() < len;
+    if grown {
         data.resize(len, 0);
     }
-    Ok(f(data))
+    Ok((f(data), created || grown))
 }
 
 fn setbit(ctx: &mut Ctx, args: &Args) -> CmdResult {
@@ -114,7 +121,7 @@ fn setbit(ctx: &mut Ctx, args: &Args) -> CmdResult {
     }
     let byte = (offset >> 3) as usize;
     let mask = 1u8 << (7 - (offset & 7));
-    let old = with_bit_string(ctx, args.get(1), byte + 1, |data| {
+    let (old, dirty) = with_bit_string(ctx, args.get(1), byte + 1, |data| {
         let old = data[byte] & mask != 0;
         if on == 1 {
             data[byte] |= mask;
@@ -123,6 +130,10 @@ fn setbit(ctx: &mut Ctx, args: &Args) -> CmdResult {
         }
         old
     })?;
+    // Redis signals only if the key was created or grown, or the bit flipped.
+    if dirty || old != (on == 1) {
+        changed(ctx, class::STRING, "setbit", args.get(1));
+    }
     ctx.out.int(old as i64);
     Ok(())
 }
@@ -374,7 +385,12 @@ fn bitop(ctx: &mut Ctx, args: &Args) -> CmdResult {
     let (dest, hd) = (args.get(2), hashes[0]);
     let shard = locked.shard(store, db, hd);
     if maxlen == 0 {
-        shard.remove(hd, dest, now);
+        // An empty result deletes the destination ("del" only if it was there).
+        let removed = shard.remove(hd, dest, now).is_some();
+        drop(locked);
+        if removed {
+            changed(ctx, class::GENERIC, "del", dest);
+        }
         ctx.out.int(0);
         return Ok(());
     }
@@ -405,7 +421,15 @@ fn bitop(ctx: &mut Ctx, args: &Args) -> CmdResult {
         0,
         clock,
     );
-    shard.insert(hd, entry, now, &store.entry_hasher());
+    let created = shard
+        .insert(hd, entry, now, &store.entry_hasher())
+        .is_none();
+    drop(locked);
+    // setKey: "new" for a created key, the signal, then "set".
+    if created {
+        ctx.notify(class::NEW, "new", db, dest);
+    }
+    changed(ctx, class::STRING, "set", dest);
     ctx.out.int(maxlen as i64);
     Ok(())
 }
@@ -664,14 +688,29 @@ fn bitfield_generic(ctx: &mut Ctx, args: &Args, ro_command: bool) -> CmdResult {
             ));
         }
         let len = (highest_write >> 3) as usize + 1;
-        with_bit_string(ctx, args.get(1), len, |data| {
+        // Redis counts a write as a change if the key was created or grown, or the
+        // field's bits differ afterwards; a write refused by OVERFLOW FAIL is none.
+        let ((wrote, flipped), dirty) = with_bit_string(ctx, args.get(1), len, |data| {
+            let (mut wrote, mut flipped) = (false, false);
             for o in &ops {
                 replies.push(match o.op {
                     FieldOp::Get => Some(read_field(data, o)),
-                    _ => run_write_op(data, o),
+                    _ => {
+                        let before = get_unsigned(data, o.offset, o.bits);
+                        let r = run_write_op(data, o);
+                        if r.is_some() {
+                            wrote = true;
+                            flipped |= get_unsigned(data, o.offset, o.bits) != before;
+                        }
+                        r
+                    }
                 });
             }
+            (wrote, flipped)
         })?;
+        if flipped || (dirty && wrote) {
+            changed(ctx, class::STRING, "setbit", args.get(1));
+        }
     }
     ctx.out.array(replies.len());
     for r in replies {

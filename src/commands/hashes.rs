@@ -3,6 +3,8 @@
 //! lookup, except where Redis looks the key up first), reply shapes in RESP2 and RESP3,
 //! and the same encoding conversions (see `store::hash`).
 
+use super::keyspace::class;
+use super::strings::changed;
 use super::{cmd, err, Args, CmdError, CmdResult, CommandTable, Ctx};
 use crate::store::hash::{Elem, Hash, Limits};
 use crate::store::{EncodingLimits, Entry, KeyHash, Shard, Value};
@@ -106,10 +108,11 @@ fn read(
     }
 }
 
-/// `hashTypeLookupWriteOrCreate`: the hash at `key`, created empty if absent; WRONGTYPE
-/// for another type. Callers must not leave a created hash empty (see `drop_if_empty`).
+/// `hashTypeLookupWriteOrCreate`: the hash at `key`, created empty if absent (with
+/// Redis's "new" event, from its dbAdd); WRONGTYPE for another type. Callers must not
+/// leave a created hash empty (see `drop_if_empty`).
 fn write_or_create<'s>(
-    ctx: &Ctx,
+    ctx: &mut Ctx,
     shard: &'s mut Shard,
     h: KeyHash,
     key: &[u8],
@@ -118,6 +121,7 @@ fn write_or_create<'s>(
     if shard.lookup_write(h, key, now, clock).is_none() {
         let entry = Entry::new(key, Value::Hash(Hash::new()), 0, clock);
         shard.insert_new(h, entry, &ctx.store().entry_hasher());
+        ctx.notify(class::NEW, "new", ctx.db(), key);
     }
     match shard.get_mut(h, key, now) {
         Some(e) => hash_of_mut(&mut e.value),
@@ -125,8 +129,9 @@ fn write_or_create<'s>(
     }
 }
 
-/// Deletes the key if its hash is empty (an emptied collection never stays).
-fn drop_if_empty(ctx: &Ctx, shard: &mut Shard, h: KeyHash, key: &[u8]) {
+/// Deletes the key if its hash is empty (an emptied collection never stays); true if it
+/// did.
+fn drop_if_empty(ctx: &Ctx, shard: &mut Shard, h: KeyHash, key: &[u8]) -> bool {
     let empty = matches!(
         shard.get_mut(h, key, ctx.now()).map(|e| &e.value),
         Some(Value::Hash(x)) if x.is_empty()
@@ -134,6 +139,7 @@ fn drop_if_empty(ctx: &Ctx, shard: &mut Shard, h: KeyHash, key: &[u8]) {
     if empty {
         shard.remove(h, key, ctx.now());
     }
+    empty
 }
 
 /// HSET and HMSET (`hsetCommand`): an odd number of field/value words is an arity error
@@ -159,6 +165,9 @@ fn set_pairs(ctx: &mut Ctx, args: &Args, name: &str) -> Result<usize, CmdError> 
             created += 1;
         }
     }
+    drop(shard);
+    // Always a change, even when every value was already there.
+    changed(ctx, class::HASH, "hset", key);
     Ok(created)
 }
 
@@ -186,6 +195,8 @@ fn hsetnx(ctx: &mut Ctx, args: &Args) -> CmdResult {
     } else {
         hash.convert_for(&[field, value], lim);
         hash.set(field, value, lim);
+        drop(shard);
+        changed(ctx, class::HASH, "hset", key);
         ctx.out.int(1);
     }
     Ok(())
@@ -250,7 +261,14 @@ fn hdel(ctx: &mut Ctx, args: &Args) -> CmdResult {
             }
         }
     }
-    drop_if_empty(ctx, &mut shard, h, key);
+    let removed = drop_if_empty(ctx, &mut shard, h, key);
+    drop(shard);
+    if deleted > 0 {
+        changed(ctx, class::HASH, "hdel", key);
+        if removed {
+            ctx.notify(class::GENERIC, "del", ctx.db(), key);
+        }
+    }
     ctx.out.int(deleted);
     Ok(())
 }
@@ -356,6 +374,8 @@ fn hincrby(ctx: &mut Ctx, args: &Args) -> CmdResult {
     };
     let new = cur.checked_add(incr).ok_or(CmdError::new(err::OVERFLOW))?;
     hash.set(field, itoa::Buffer::new().format(new).as_bytes(), lim);
+    drop(shard);
+    changed(ctx, class::HASH, "hincrby", key);
     ctx.out.int(new);
     Ok(())
 }
@@ -386,6 +406,8 @@ fn hincrbyfloat(ctx: &mut Ctx, args: &Args) -> CmdResult {
     match text {
         Ok(text) => {
             hash.set(field, text.as_bytes(), lim);
+            drop(shard);
+            changed(ctx, class::HASH, "hincrbyfloat", key);
             ctx.out.bulk(text.as_bytes());
             Ok(())
         }

@@ -10,6 +10,8 @@
 //! the oracle (Debian's 7.0.15, which carries the CVE-2025-32023 fix: a run past the last
 //! register makes the HLL corrupt, not only a VAL run as in upstream 7.0).
 
+use super::keyspace::class;
+use super::strings::changed;
 use super::{cmd, err, Args, CmdError, CmdResult, CommandTable, Ctx};
 use crate::store::{EncodingLimits, Entry, Value};
 
@@ -683,9 +685,14 @@ fn pfadd(ctx: &mut Ctx, args: &Args) -> CmdResult {
             }
             hll::invalidate_cache(&mut s);
             shard.insert_new(h, new_entry(key, s, clock), &store.entry_hasher());
+            ctx.notify(class::NEW, "new", ctx.db(), key);
             true
         }
     };
+    drop(shard);
+    if updated {
+        changed(ctx, class::STRING, "pfadd", key);
+    }
     ctx.out.int(updated as i64);
     Ok(())
 }
@@ -715,6 +722,7 @@ fn pfcount(ctx: &mut Ctx, args: &Args) -> CmdResult {
     let key = args.get(1);
     let h = store.hash(key);
     let mut shard = store.lock(db, h);
+    let mut recomputed = false;
     let card = match shard.lookup_read(h, key, now, clock) {
         None => 0,
         Some(e) => {
@@ -724,10 +732,17 @@ fn pfcount(ctx: &mut Ctx, args: &Args) -> CmdResult {
             } else {
                 let card = hll::count(s).map_err(|_| CmdError::new(INVALID_HLL))?;
                 hll::set_cached(s, card);
+                recomputed = true;
                 card
             }
         }
     };
+    drop(shard);
+    // Caching the cardinality writes the string: Redis signals the key as modified
+    // (WATCH sees it), without a keyspace event.
+    if recomputed {
+        ctx.modified(db, key);
+    }
     ctx.out.int(card as i64);
     Ok(())
 }
@@ -757,6 +772,7 @@ fn pfmerge(ctx: &mut Ctx, args: &Args) -> CmdResult {
     if shard.lookup_write(h, dest, now, clock).is_none() {
         let entry = new_entry(dest, hll::new_sparse(), clock);
         shard.insert_new(h, entry, &store.entry_hasher());
+        ctx.notify(class::NEW, "new", db, dest);
     }
     let e = shard
         .lookup_write(h, dest, now, clock)
@@ -777,6 +793,9 @@ fn pfmerge(ctx: &mut Ctx, args: &Args) -> CmdResult {
         }
     }
     hll::invalidate_cache(s);
+    drop(locked);
+    // Always a change, reported as "pfadd" (a mass add), as Redis does.
+    changed(ctx, class::STRING, "pfadd", dest);
     ctx.out.ok();
     Ok(())
 }

@@ -5,6 +5,7 @@
 //! Commands touching two keys or two databases lock all their shards at once through
 //! `lock_many` / `lock_dbs`, so no other client sees half of a RENAME or a MOVE.
 
+use super::keyspace::class;
 use super::{cmd, container, err, Args, CmdError, CmdResult, CommandTable, Ctx};
 use crate::store::evict::{self, Policy};
 use crate::store::{Entry, KeyHash, Shard};
@@ -163,8 +164,32 @@ fn count_keys(
     Ok(())
 }
 
+/// DEL and UNLINK: each key really deleted is signalled, with a "del" event, in argument
+/// order (an expired key was not there: the store reports it as expired instead).
 fn del(ctx: &mut Ctx, args: &Args) -> CmdResult {
-    count_keys(ctx, args, |s, h, k, now, _| s.remove(h, k, now).is_some())
+    let store = ctx.store();
+    let db = ctx.db();
+    let now = ctx.now();
+    let hs = hashes(ctx, args, 1);
+    let mut locked = store.lock_many(hs.iter().map(|&h| (db, h)));
+    let mut deleted = Vec::new();
+    for (i, &h) in hs.iter().enumerate() {
+        if locked
+            .shard(store, db, h)
+            .remove(h, args.get(i + 1), now)
+            .is_some()
+        {
+            deleted.push(i + 1);
+        }
+    }
+    drop(locked);
+    for &i in &deleted {
+        let key = args.get(i);
+        ctx.modified(db, key);
+        ctx.notify(class::GENERIC, "del", db, key);
+    }
+    ctx.out.int(deleted.len() as i64);
+    Ok(())
 }
 
 fn exists(ctx: &mut Ctx, args: &Args) -> CmdResult {
@@ -234,6 +259,13 @@ fn rename_generic(ctx: &mut Ctx, args: &Args, nx: bool) -> CmdResult {
     locked
         .shard(store, db, hd)
         .insert(hd, e, now, &store.entry_hasher());
+    drop(locked);
+    // Redis deletes an overwritten destination silently, then dbAdd says "new".
+    ctx.notify(class::NEW, "new", db, dst);
+    ctx.modified(db, src);
+    ctx.modified(db, dst);
+    ctx.notify(class::GENERIC, "rename_from", db, src);
+    ctx.notify(class::GENERIC, "rename_to", db, dst);
     if nx {
         ctx.out.int(1);
     } else {
@@ -280,6 +312,10 @@ fn copy(ctx: &mut Ctx, args: &Args) -> CmdResult {
         return Ok(());
     }
     target.insert(hd, copy, now, &store.entry_hasher());
+    drop(locked);
+    ctx.notify(class::NEW, "new", dst_db, dst);
+    ctx.modified(dst_db, dst);
+    ctx.notify(class::GENERIC, "copy_to", dst_db, dst);
     ctx.out.int(1);
     Ok(())
 }
@@ -314,6 +350,12 @@ fn move_cmd(ctx: &mut Ctx, args: &Args) -> CmdResult {
     locked
         .shard(store, dst_db, h)
         .insert_new(h, e, &store.entry_hasher());
+    drop(locked);
+    ctx.notify(class::NEW, "new", dst_db, key);
+    ctx.modified(src_db, key);
+    ctx.modified(dst_db, key);
+    ctx.notify(class::GENERIC, "move_from", src_db, key);
+    ctx.notify(class::GENERIC, "move_to", dst_db, key);
     ctx.out.int(1);
     Ok(())
 }
@@ -612,12 +654,19 @@ fn expire_generic(
         ctx.out.int(0);
         return Ok(());
     }
-    // Redis compares with the clock again, not the command's start time.
-    if when <= crate::util::now_ms() as i64 {
+    // Redis compares with the clock again, not the command's start time. A deadline in
+    // the past deletes the key: "del", not "expired".
+    let event = if when <= crate::util::now_ms() as i64 {
         shard.remove(h, key, now);
+        "del"
     } else {
         shard.set_expire(h, key, when as u64, now);
-    }
+        "expire"
+    };
+    drop(shard);
+    let db = ctx.db();
+    ctx.modified(db, key);
+    ctx.notify(class::GENERIC, event, db, key);
     ctx.out.int(1);
     Ok(())
 }
@@ -683,6 +732,11 @@ fn persist(ctx: &mut Ctx, args: &Args) -> CmdResult {
         shard.set_expire(h, key, 0, now);
     }
     drop(shard);
+    if had {
+        let db = ctx.db();
+        ctx.modified(db, key);
+        ctx.notify(class::GENERIC, "persist", db, key);
+    }
     ctx.out.int(had as i64);
     Ok(())
 }

@@ -521,9 +521,14 @@ pub fn execute(ctx: &mut Ctx, args: &Args) {
                 .stats
                 .rejected_calls
                 .fetch_add(1, Ordering::Relaxed);
-            if let Some(s) = ctx.shared.commands.get(args.get(0)) {
+            let found = ctx.shared.commands.get(args.get(0));
+            if let Some(s) = found {
                 s.stats.rejected.fetch_add(1, Ordering::Relaxed);
             }
+            let e = match found {
+                Some(s) if s.name == "exec" => transactions::exec_abort(ctx, &e),
+                _ => e,
+            };
             ctx.shared.count_error(&e.0);
             ctx.out.error_bytes(e.bytes());
             return;
@@ -536,8 +541,13 @@ pub fn execute(ctx: &mut Ctx, args: &Args) {
             .stats
             .rejected_calls
             .fetch_add(1, Ordering::Relaxed);
-        ctx.shared.count_error(err::NOAUTH);
-        ctx.out.error(err::NOAUTH);
+        let e = CmdError::new(err::NOAUTH);
+        let e = match spec.name {
+            "exec" => transactions::exec_abort(ctx, &e),
+            _ => e,
+        };
+        ctx.shared.count_error(&e.0);
+        ctx.out.error_bytes(e.bytes());
         return;
     }
     // Every command but EXEC (which takes it for writing) and those EXEC runs holds the

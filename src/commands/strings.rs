@@ -5,6 +5,7 @@
 
 use std::borrow::Cow;
 
+use super::keyspace::class;
 use super::{cmd, err, Args, CmdError, CmdResult, CommandTable, Ctx};
 use crate::store::{Entry, Shard, Value};
 use crate::util::long_double::LongDouble;
@@ -188,6 +189,14 @@ fn new_entry(key: &[u8], value: Value, expire_at: u64, clock: u32) -> Entry {
     Entry::new(key, value, expire_at, clock)
 }
 
+/// The usual pair after a write to `key` of the client's database: Redis's
+/// signalModifiedKey then notifyKeyspaceEvent(`class`, `event`).
+pub fn changed(ctx: &mut Ctx, class: u32, event: &'static str, key: &[u8]) {
+    let db = ctx.db();
+    ctx.modified(db, key);
+    ctx.notify(class, event, db, key);
+}
+
 fn get(ctx: &mut Ctx, args: &Args) -> CmdResult {
     let key = args.get(1);
     let store = ctx.store();
@@ -368,6 +377,7 @@ fn set_generic(
         return Ok(());
     }
     let value = Value::string(value);
+    let db = ctx.db();
     match existing {
         Some(e) => {
             e.value = value;
@@ -384,7 +394,15 @@ fn set_generic(
         None => {
             let entry = new_entry(key, value, deadline.unwrap_or(0), clock);
             shard.insert_new(h, entry, &store.entry_hasher());
+            ctx.notify(class::NEW, "new", db, key);
         }
+    }
+    drop(shard);
+    // setKey signals, then "set", then (with an expire option) "expire".
+    ctx.modified(db, key);
+    ctx.notify(class::STRING, "set", db, key);
+    if deadline.is_some() {
+        ctx.notify(class::GENERIC, "expire", db, key);
     }
     if !opts.get {
         match replies {
@@ -470,15 +488,26 @@ fn getex(ctx: &mut Ctx, args: &Args) -> CmdResult {
         None => None,
     };
     write_string(ctx, &e.value)?;
+    let had_ttl = e.expire_at() != 0;
+    let db = ctx.db();
     match deadline {
         Some((kind, d)) if kind.is_absolute() && d <= now => {
             shard.remove(h, key, now);
+            drop(shard);
+            ctx.modified(db, key);
+            ctx.notify(class::GENERIC, "del", db, key);
         }
         Some((_, d)) => {
             shard.set_expire(h, key, d, now);
+            drop(shard);
+            ctx.modified(db, key);
+            ctx.notify(class::GENERIC, "expire", db, key);
         }
-        None if opts.persist => {
+        None if opts.persist && had_ttl => {
             shard.set_expire(h, key, 0, now);
+            drop(shard);
+            ctx.modified(db, key);
+            ctx.notify(class::GENERIC, "persist", db, key);
         }
         None => {}
     }
@@ -497,6 +526,10 @@ fn getdel(ctx: &mut Ctx, args: &Args) -> CmdResult {
     };
     write_string(ctx, &e.value)?;
     shard.remove(h, key, now);
+    drop(shard);
+    let db = ctx.db();
+    ctx.modified(db, key);
+    ctx.notify(class::GENERIC, "del", db, key);
     Ok(())
 }
 
@@ -518,8 +551,13 @@ fn getset(ctx: &mut Ctx, args: &Args) -> CmdResult {
         None => {
             ctx.out.null();
             shard.insert_new(h, new_entry(key, value, 0, clock), &store.entry_hasher());
+            ctx.notify(class::NEW, "new", ctx.db(), key);
         }
     }
+    drop(shard);
+    let db = ctx.db();
+    ctx.modified(db, key);
+    ctx.notify(class::STRING, "set", db, key);
     Ok(())
 }
 
@@ -572,7 +610,16 @@ fn mset_generic(ctx: &mut Ctx, args: &Args, nx: bool) -> CmdResult {
     for (n, &h) in hashes.iter().enumerate() {
         let key = args.get(1 + 2 * n);
         let entry = new_entry(key, Value::string(args.get(2 + 2 * n)), 0, clock);
-        locked.shard(store, db, h).insert(h, entry, now, &hasher);
+        // Per key, as setKey then notifyKeyspaceEvent: "new" if created, then "set".
+        if locked
+            .shard(store, db, h)
+            .insert(h, entry, now, &hasher)
+            .is_none()
+        {
+            ctx.notify(class::NEW, "new", db, key);
+        }
+        ctx.modified(db, key);
+        ctx.notify(class::STRING, "set", db, key);
     }
     if nx {
         ctx.out.int(1);
@@ -608,9 +655,15 @@ fn append(ctx: &mut Ctx, args: &Args) -> CmdResult {
             // A new key gets the argument as SET would encode it (int, embstr or raw).
             let entry = new_entry(key, Value::string(tail), 0, clock);
             shard.insert_new(h, entry, &store.entry_hasher());
+            ctx.notify(class::NEW, "new", ctx.db(), key);
             tail.len()
         }
     };
+    drop(shard);
+    // Even an empty tail counts as a change, as in Redis.
+    let db = ctx.db();
+    ctx.modified(db, key);
+    ctx.notify(class::STRING, "append", db, key);
     ctx.out.int(total as i64);
     Ok(())
 }
@@ -689,6 +742,7 @@ fn setrange(ctx: &mut Ctx, args: &Args) -> CmdResult {
             let len = data.len();
             let entry = new_entry(key, Value::Str { data, raw: true }, 0, clock);
             shard.insert_new(h, entry, &store.entry_hasher());
+            ctx.notify(class::NEW, "new", ctx.db(), key);
             len
         }
         Some(e) => {
@@ -709,6 +763,11 @@ fn setrange(ctx: &mut Ctx, args: &Args) -> CmdResult {
             data.len()
         }
     };
+    drop(shard);
+    // Only reached with a non-empty value: an empty one returned above, unchanged.
+    let db = ctx.db();
+    ctx.modified(db, key);
+    ctx.notify(class::STRING, "setrange", db, key);
     ctx.out.int(len as i64);
     Ok(())
 }
@@ -728,6 +787,8 @@ fn incr_by(ctx: &mut Ctx, key: &[u8], delta: i64) -> CmdResult {
         };
         let n = cur.checked_add(delta).ok_or(CmdError::new(err::OVERFLOW))?;
         e.value = Value::Int(n);
+        drop(shard);
+        changed(ctx, class::STRING, "incrby", key);
         ctx.out.int(n);
         return Ok(());
     }
@@ -736,6 +797,9 @@ fn incr_by(ctx: &mut Ctx, key: &[u8], delta: i64) -> CmdResult {
         new_entry(key, Value::Int(delta), 0, clock),
         &store.entry_hasher(),
     );
+    drop(shard);
+    ctx.notify(class::NEW, "new", ctx.db(), key);
+    changed(ctx, class::STRING, "incrby", key);
     ctx.out.int(delta);
     Ok(())
 }
@@ -790,8 +854,13 @@ fn incrbyfloat(ctx: &mut Ctx, args: &Args) -> CmdResult {
     };
     match existing {
         Some(e) => e.value = value,
-        None => shard.insert_new(h, new_entry(key, value, 0, clock), &store.entry_hasher()),
+        None => {
+            shard.insert_new(h, new_entry(key, value, 0, clock), &store.entry_hasher());
+            ctx.notify(class::NEW, "new", ctx.db(), key);
+        }
     }
+    drop(shard);
+    changed(ctx, class::STRING, "incrbyfloat", key);
     Ok(())
 }
 

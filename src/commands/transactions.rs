@@ -110,6 +110,16 @@ fn alive(ctx: &Ctx, db: usize, key: &[u8]) -> bool {
         .is_some_and(|e| !e.is_expired(ctx.now()))
 }
 
+/// EXEC refused before running (arity, NOAUTH): Redis's execCommandAbort leaves MULTI
+/// (and drops the watches) whether or not the client was in it, and wraps the reason.
+pub fn exec_abort(ctx: &mut Ctx, reason: &CmdError) -> CmdError {
+    end_transaction(ctx.shared, ctx.session);
+    let text = reason.0.strip_prefix("ERR ").unwrap_or(&reason.0);
+    CmdError::from(format!(
+        "EXECABORT Transaction discarded because of: {text}"
+    ))
+}
+
 fn watch(ctx: &mut Ctx, args: &Args) -> CmdResult {
     if ctx.session.multi.is_some() {
         return Err(CmdError::new("ERR WATCH inside MULTI is not allowed"));
