@@ -4,9 +4,8 @@
 //! emptied key, nothing for a no-op or an error), under several `notify-keyspace-events`
 //! settings, in RESP2 and RESP3, and for blocked clients served by another client's write.
 //!
-//! Delivery needs pub/sub, which is not built yet: these tests are ignored until it is.
-//! `DIFF_NOTIFY_B_SELFCHECK=1 cargo test --test diff_notify_b -- --ignored` runs the same
-//! harness against two redis-servers, which must agree (a check of the harness itself).
+//! `DIFF_NOTIFY_B_SELFCHECK=1 cargo test --test diff_notify_b` runs the same harness
+//! against two redis-servers, which must agree (a check of the harness itself).
 
 mod cases_b;
 mod common;
@@ -197,19 +196,16 @@ fn check_table(cases: &[cases_b::Case]) {
 }
 
 #[test]
-#[ignore = "needs pub/sub delivery"]
 fn list_events_match_redis() {
     check_table(cases_b::LISTS);
 }
 
 #[test]
-#[ignore = "needs pub/sub delivery"]
 fn set_events_match_redis() {
     check_table(cases_b::SETS);
 }
 
 #[test]
-#[ignore = "needs pub/sub delivery"]
 fn sorted_set_events_match_redis() {
     check_table(cases_b::ZSETS);
 }
@@ -247,7 +243,6 @@ fn served(side: &mut Side, setup: &[&str], block: &[&str], writes: &[&str]) -> S
 }
 
 #[test]
-#[ignore = "needs pub/sub delivery"]
 fn served_blocked_clients_events_match_redis() {
     type Scenario = (
         &'static [&'static str],
