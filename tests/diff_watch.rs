@@ -791,8 +791,7 @@ fn exec_is_atomic_under_concurrency() {
     }
     let finished = writers
         .into_iter()
-        .map(|w| w.join().expect("writer"))
-        .all(|ok| ok);
+        .all(|w| w.join().expect("writer"));
     done.store(true, Ordering::Relaxed);
     let reads = reader.join().expect("reader");
     assert!(finished, "writers did not finish within the time bound");
