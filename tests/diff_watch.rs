@@ -789,9 +789,7 @@ fn exec_is_atomic_under_concurrency() {
             true
         }));
     }
-    let finished = writers
-        .into_iter()
-        .all(|w| w.join().expect("writer"));
+    let finished = writers.into_iter().all(|w| w.join().expect("writer"));
     done.store(true, Ordering::Relaxed);
     let reads = reader.join().expect("reader");
     assert!(finished, "writers did not finish within the time bound");

@@ -14,6 +14,7 @@ use std::sync::Arc;
 use parking_lot::Mutex;
 
 use super::Ctx;
+use crate::store::KeyFate;
 
 /// Keyspace event classes: Redis's NOTIFY_* bits, one per `notify-keyspace-events` letter.
 pub mod class {
@@ -301,9 +302,11 @@ pub fn publish_events(ctx: &mut Ctx, events: Vec<KeyEvent>) {
 /// on while `notify-keyspace-events` selects `x` or `e` (with K or E).
 pub fn refresh_deletion_log(shared: &super::Shared) {
     let flags = shared.keyspace.notify.load(Ordering::Relaxed);
-    let notify = flags & (class::KEYSPACE | class::KEYEVENT) != 0
-        && flags & (class::EXPIRED | class::EVICTED) != 0;
-    shared.store.deletions.set_enabled(notify);
+    let any = flags & (class::KEYSPACE | class::KEYEVENT) != 0;
+    shared.store.deletions.set_enabled(
+        any && flags & (class::EXPIRED | class::EVICTED) != 0,
+        any && flags & class::KEY_MISS != 0,
+    );
 }
 
 /// The keys the store deleted by itself since the last call, as keyspace events.
@@ -313,15 +316,18 @@ pub fn take_deletion_events(shared: &super::Shared) -> Vec<KeyEvent> {
         .deletions
         .take()
         .into_iter()
-        .map(|d| KeyEvent {
-            class: if d.evicted {
-                class::EVICTED
-            } else {
-                class::EXPIRED
-            },
-            event: if d.evicted { "evicted" } else { "expired" },
-            db: d.db,
-            key: d.key,
+        .map(|d| {
+            let (class, event) = match d.fate {
+                KeyFate::Expired => (class::EXPIRED, "expired"),
+                KeyFate::Evicted => (class::EVICTED, "evicted"),
+                KeyFate::Missed => (class::KEY_MISS, "keymiss"),
+            };
+            KeyEvent {
+                class,
+                event,
+                db: d.db,
+                key: d.key,
+            }
         })
         .collect()
 }

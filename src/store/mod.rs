@@ -273,39 +273,66 @@ pub struct ShardStats {
     pub evicted_keys: u64,
 }
 
-/// Keys the store deleted on its own (expiry, eviction), kept only while someone wants
-/// to hear of them: keyspace notifications (`expired`, `evicted`) and client-side caching
-/// invalidations, which the command layer publishes after the command or expiry tick
-/// that deleted them. One relaxed load per deletion when nobody listens.
+/// Keys the store deleted on its own (expiry, eviction) and, when asked, reads that missed,
+/// kept only while someone wants to hear of them: keyspace notifications (`expired`,
+/// `evicted`, `keymiss`) and client-side caching invalidations, which the command layer
+/// publishes after the command or expiry tick. One relaxed load per event when nobody
+/// listens.
 #[derive(Default)]
 pub struct DeletionLog {
     enabled: std::sync::atomic::AtomicBool,
+    misses: std::sync::atomic::AtomicBool,
     pending: std::sync::atomic::AtomicUsize,
     entries: Mutex<Vec<Deleted>>,
 }
 
-/// One key deleted by the store itself.
+/// What happened to a logged key.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum KeyFate {
+    Expired,
+    Evicted,
+    /// A read found no key (not a deletion: `keymiss` notifications).
+    Missed,
+}
+
+/// One key deleted by the store itself (or a read miss).
 pub struct Deleted {
     pub db: usize,
     pub key: Vec<u8>,
-    /// Evicted for maxmemory (else expired).
-    pub evicted: bool,
+    pub fate: KeyFate,
 }
 
 impl DeletionLog {
-    pub fn set_enabled(&self, on: bool) {
-        self.enabled.store(on, Ordering::Relaxed);
+    /// Whether deletions, and read misses, are logged.
+    pub fn set_enabled(&self, deletions: bool, misses: bool) {
+        self.enabled.store(deletions, Ordering::Relaxed);
+        self.misses.store(misses, Ordering::Relaxed);
     }
 
     #[inline]
     pub fn record(&self, db: usize, key: &[u8], evicted: bool) {
-        if !self.enabled.load(Ordering::Relaxed) {
-            return;
+        if self.enabled.load(Ordering::Relaxed) {
+            let fate = if evicted {
+                KeyFate::Evicted
+            } else {
+                KeyFate::Expired
+            };
+            self.push(db, key, fate);
         }
+    }
+
+    #[inline]
+    pub fn record_miss(&self, db: usize, key: &[u8]) {
+        if self.misses.load(Ordering::Relaxed) {
+            self.push(db, key, KeyFate::Missed);
+        }
+    }
+
+    fn push(&self, db: usize, key: &[u8], fate: KeyFate) {
         self.entries.lock().push(Deleted {
             db,
             key: key.to_vec(),
-            evicted,
+            fate,
         });
         self.pending.fetch_add(1, Ordering::Relaxed);
     }
@@ -491,6 +518,7 @@ impl Shard {
     ) -> Option<&mut Entry> {
         if self.expire_if_due(hash, key, now) {
             self.stats.keyspace_misses += 1;
+            self.deletions.record_miss(self.db, key);
             Shard::count_access(&mut self.sketch, hash, self.table.len());
             return None;
         }
@@ -508,6 +536,7 @@ impl Shard {
             }
             None => {
                 self.stats.keyspace_misses += 1;
+                self.deletions.record_miss(self.db, key);
                 None
             }
         }
@@ -519,6 +548,7 @@ impl Shard {
     pub fn lookup_notouch(&mut self, hash: KeyHash, key: &[u8], now: u64) -> Option<&mut Entry> {
         if self.expire_if_due(hash, key, now) {
             self.stats.keyspace_misses += 1;
+            self.deletions.record_miss(self.db, key);
             return None;
         }
         match self.table.find_mut(hash, |e| e.key() == key) {
@@ -528,6 +558,7 @@ impl Shard {
             }
             None => {
                 self.stats.keyspace_misses += 1;
+                self.deletions.record_miss(self.db, key);
                 None
             }
         }
