@@ -70,16 +70,6 @@ unsafe impl GlobalAlloc for Allocator {
     }
 }
 
-/// The bytes jemalloc really reserves for an allocation of `size` bytes aligned to 8 (its
-/// size class), for MEMORY USAGE.
-pub fn size_class(size: usize) -> usize {
-    if size == 0 {
-        return 0;
-    }
-    // SAFETY: nallocx only computes a size; it allocates nothing.
-    unsafe { ffi::nallocx(size, 0) }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -87,10 +77,11 @@ mod tests {
     #[test]
     fn small_classes_are_eight_bytes_apart() {
         // Fails if the build lost JEMALLOC_SYS_WITH_LG_QUANTUM=3 (.cargo/config.toml).
-        assert_eq!(size_class(17), 24);
-        assert_eq!(size_class(33), 40);
-        assert_eq!(size_class(49), 56);
-        assert_eq!(size_class(65), 80);
+        use crate::memory::alloc_size;
+        assert_eq!(alloc_size(17), 24);
+        assert_eq!(alloc_size(33), 40);
+        assert_eq!(alloc_size(49), 56);
+        assert_eq!(alloc_size(65), 80);
     }
 
     #[test]

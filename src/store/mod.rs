@@ -223,11 +223,6 @@ impl Entry {
         let at = self.expire_at();
         at != 0 && at <= now
     }
-
-    /// Bytes of the entry's own allocation as the allocator rounds it (MEMORY USAGE).
-    pub fn allocation_size(&self) -> usize {
-        crate::alloc::size_class(Self::layout(self.key_len(), self.has_deadline()).size())
-    }
 }
 
 impl std::ops::Deref for Entry {
@@ -1094,12 +1089,12 @@ mod tests {
                 );
                 e.set_expire_at(if deadline == 0 { 5 } else { 0 });
                 assert_eq!(e.key(), &key[..]);
-                assert!(e.allocation_size() >= 36 + len);
+                assert!(e.alloc_bytes() >= 36 + len);
             }
         }
         // 10-byte key, no deadline: 47 bytes, the 48-byte class.
         assert_eq!(
-            Entry::new(b"key:123456", Value::Int(1), 0, 0).allocation_size(),
+            Entry::new(b"key:123456", Value::Int(1), 0, 0).alloc_bytes(),
             48
         );
     }

@@ -118,7 +118,7 @@ impl Raw {
     pub fn connect(addr: SocketAddr) -> Raw {
         let stream = TcpStream::connect(addr).expect("connect");
         stream
-            .set_read_timeout(Some(Duration::from_secs(10)))
+            .set_read_timeout(Some(Duration::from_secs(30)))
             .expect("timeout");
         let _ = stream.set_nodelay(true);
         Raw {
@@ -130,7 +130,7 @@ impl Raw {
     /// Wraps a stream connected some other way (e.g. with socket options set first).
     pub fn from_stream(stream: TcpStream) -> Raw {
         stream
-            .set_read_timeout(Some(Duration::from_secs(10)))
+            .set_read_timeout(Some(Duration::from_secs(30)))
             .expect("timeout");
         let _ = stream.set_nodelay(true);
         Raw {
@@ -186,7 +186,7 @@ impl Raw {
                 _ => break reply_len(&self.buf).is_some(),
             }
         };
-        let _ = self.stream.set_read_timeout(Some(Duration::from_secs(10)));
+        let _ = self.stream.set_read_timeout(Some(Duration::from_secs(30)));
         done
     }
 
