@@ -152,6 +152,7 @@ const CASES: &[&str] = &[
     "- SET k a | k | TYPE k",
     // RENAME, RENAMENX.
     "+ SET k a | k | RENAME k j",
+    "+ SET k a EX 100 | j | RENAME k j",
     "+ SET j a | k | RENAME j k",
     "+ SET j a; SET k b | k | RENAME j k",
     "- SET k a | k | RENAME k k",
@@ -223,6 +224,8 @@ const CASES: &[&str] = &[
     "- PFADD k a b c; PFADD j d | k | PFCOUNT k j",
     "- | k | PFCOUNT k",
     "- SET k a | k | PFCOUNT k",
+    "- PFADD k a; PFCOUNT k | k | PFDEBUG TODENSE k",
+    "- PFADD k a; PFCOUNT k | k | PFDEBUG GETREG k",
     "+ PFADD a x | k | PFMERGE k a",
     "+ | k | PFMERGE k",
     "+ PFADD k a | k | PFMERGE k",
@@ -566,6 +569,22 @@ fn watch_with_expiry_flushes_and_own_writes() {
         "watching an expired key",
     );
     assert_eq!(r, ran);
+    // ... nor is its deletion afterwards (Redis clears the watch's expired flag), but
+    // writing the key again is.
+    for (then, expect) in [("GET k", &ran), ("DEL k", &ran), ("SET k new", &nil)] {
+        let r = w.both(
+            |s| {
+                let mut v = vec![s.writer.cmd("SET k v PX 20")];
+                std::thread::sleep(Duration::from_millis(60));
+                v.push(s.watcher.cmd("WATCH k"));
+                v.push(s.writer.cmd(then));
+                v.extend(Watching::exec(s));
+                v
+            },
+            &format!("watching an expired key, then {then}"),
+        );
+        assert_eq!(&r, expect, "watching an expired key, then {then}");
+    }
 
     // FLUSHDB / FLUSHALL / SWAPDB touch watched keys that exist, not missing ones.
     for (setup, flush, expect) in [
@@ -789,7 +808,12 @@ fn exec_is_atomic_under_concurrency() {
             true
         }));
     }
-    let finished = writers.into_iter().all(|w| w.join().expect("writer"));
+    // Every writer is joined (no short-circuit) before the reader is stopped.
+    let results: Vec<bool> = writers
+        .into_iter()
+        .map(|w| w.join().expect("writer"))
+        .collect();
+    let finished = !results.contains(&false);
     done.store(true, Ordering::Relaxed);
     let reads = reader.join().expect("reader");
     assert!(finished, "writers did not finish within the time bound");
