@@ -322,3 +322,53 @@ fn memory_help(ctx: &mut Ctx, _args: &Args) -> CmdResult {
     );
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::memory::MemoryStats;
+
+    fn overhead(used: u64, peak: u64, active: u64, resident: u64, rss: u64) -> Overhead {
+        Overhead {
+            mem: MemoryStats {
+                used,
+                active,
+                resident,
+                rss,
+                peak,
+            },
+            startup: 1 << 20,
+            clients: 0,
+            client_count: 1,
+            dbs: Vec::new(),
+            total: 1 << 20,
+            keys: 0,
+            dataset: used - (1 << 20),
+        }
+    }
+
+    #[test]
+    fn doctor_reports_what_redis_would() {
+        const MB: u64 = 1 << 20;
+        assert_eq!(
+            doctor_report(&overhead(2 * MB, 2 * MB, 2 * MB, 3 * MB, 4 * MB)),
+            DOCTOR_EMPTY
+        );
+        assert_eq!(
+            doctor_report(&overhead(100 * MB, 120 * MB, 105 * MB, 108 * MB, 110 * MB)),
+            DOCTOR_FINE
+        );
+        let r = doctor_report(&overhead(100 * MB, 400 * MB, 130 * MB, 140 * MB, 300 * MB));
+        assert!(r.starts_with("Sam, I detected a few issues"), "{r}");
+        for issue in [
+            "Peak memory",
+            "High total RSS",
+            "High allocator fragmentation",
+            "High process RSS overhead",
+        ] {
+            assert!(r.contains(issue), "{issue} missing: {r}");
+        }
+        assert!(!r.contains("High allocator RSS"), "{r}");
+        assert!(r.ends_with("I'm here to keep you safe, Sam. I want to help you.\n"));
+    }
+}

@@ -12,7 +12,7 @@
 //! (deadlines up to ~37 hours ahead) cascade a slot by moving marks, without touching the
 //! table. Higher levels read the deadline from the table ([`WheelKeys::deadline_in`]). Marks
 //! live in chunks of [`CHUNK`] so a slot's growth slack stays under one chunk, and a slot
-//! gives its memory back as soon as it is drained: 8.4 bytes per key with a TTL (1M keys,
+//! gives its memory back as soon as it is drained: 8.7 bytes per key with a TTL (1M keys,
 //! 64 shards), where the first version, `(hash, deadline)` pairs in plain `Vec`s, took 29.
 //!
 //! Marks may be stale (the key was deleted or its TTL changed; a new deadline gets a mark

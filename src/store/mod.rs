@@ -673,9 +673,10 @@ impl Shard {
     }
 
     /// Active expiry: deletes the keys whose deadline is at or before `now`, doing at most
-    /// `budget` units of wheel work (a deletion or a cascade each). `hasher` is the
-    /// store's ([`Store::entry_hasher`]): the wheel keeps only hashes, so a cascade finds
-    /// its key's deadline by the hash. Returns (keys deleted, whether due work remains).
+    /// `budget` table operations' worth of wheel work (see [`ExpiryWheel::advance`]).
+    /// `hasher` is the store's ([`Store::entry_hasher`]): a far wheel slot tells its keys
+    /// by their hash. Returns (keys deleted, whether due work remains). The server's
+    /// expiry task calls it shard by shard, so it can yield between them.
     pub fn expire_due(
         &mut self,
         now: u64,
@@ -998,25 +999,6 @@ impl Store {
             expires += s.expires;
         }
         (keys, expires)
-    }
-
-    /// One round of active expiry over every shard, at most `budget` deletions per shard.
-    /// Returns (keys deleted, whether any shard still has due work).
-    pub fn expire_tick(&self, now: u64, budget: usize) -> (usize, bool) {
-        let mut total = 0;
-        let mut more = false;
-        for db in self.dbs.iter() {
-            for s in db.shards.iter() {
-                let mut s = s.lock();
-                if s.expires == 0 && s.wheel.is_none() {
-                    continue;
-                }
-                let (n, m) = s.expire_due(now, budget, &self.entry_hasher());
-                total += n;
-                more |= m;
-            }
-        }
-        (total, more)
     }
 }
 
