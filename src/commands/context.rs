@@ -116,6 +116,10 @@ pub struct Shared {
     // ---- Pub/Sub (commands/pubsub.rs) ----
     /// Every channel, pattern and shard-channel subscription.
     pub pubsub: super::pubsub::Registry,
+
+    // ---- Client-side caching (commands/tracking.rs) ----
+    /// Tracked keys and BCAST prefixes of every client.
+    pub tracking: super::tracking::Tracking,
 }
 
 impl Shared {
@@ -154,6 +158,7 @@ impl Shared {
             },
             exec_gate: parking_lot::RwLock::new(()),
             pubsub: Default::default(),
+            tracking: Default::default(),
         };
         // Pub/Sub: the output buffer limits pushes check start from the config.
         shared.clients.obuf_limits.refresh(&shared.config.read());
@@ -288,6 +293,10 @@ pub struct Session {
     // ---- Pub/Sub (commands/pubsub.rs) ----
     /// This client's channel, pattern and shard-channel subscriptions.
     pub subs: super::pubsub::Subscriptions,
+
+    // ---- Client-side caching (commands/tracking.rs) ----
+    /// Tracking mode, CLIENT CACHING, prefixes and invalidations due after the reply.
+    pub tracking: super::tracking::SessionTracking,
 }
 
 impl Session {
@@ -310,6 +319,7 @@ impl Session {
             watch_flag: None,
             events: Vec::new(),
             subs: Default::default(),
+            tracking: Default::default(),
         }
     }
 }

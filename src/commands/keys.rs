@@ -163,7 +163,20 @@ fn count_keys(
 }
 
 fn del(ctx: &mut Ctx, args: &Args) -> CmdResult {
-    count_keys(ctx, args, |s, h, k, now, _| s.remove(h, k, now).is_some())
+    // TRACKING-BRANCH HOOK (keep one copy at merge): signalModifiedKey per deleted key.
+    let deleted = std::cell::RefCell::new(Vec::new());
+    count_keys(ctx, args, |s, h, k, now, _| {
+        let gone = s.remove(h, k, now).is_some();
+        if gone {
+            deleted.borrow_mut().push(k.to_vec());
+        }
+        gone
+    })?;
+    let db = ctx.db();
+    for k in deleted.into_inner() {
+        ctx.modified(db, &k);
+    }
+    Ok(())
 }
 
 fn exists(ctx: &mut Ctx, args: &Args) -> CmdResult {

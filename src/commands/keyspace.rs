@@ -230,12 +230,21 @@ impl Ctx<'_> {
     #[inline]
     pub fn modified(&mut self, db: usize, key: &[u8]) {
         self.shared.keyspace.watches.touch(db, key);
+        // Client-side caching (tracking.rs): one relaxed load while nobody tracks.
+        if self.shared.tracking.active() {
+            super::tracking::key_modified(self, key);
+        }
     }
 
     /// Every watched key of `db` that is present there (or, for SWAPDB, in the database
     /// it is swapped with) counts as changed: FLUSHDB, FLUSHALL, SWAPDB (Redis's
     /// touchAllWatchedKeysInDb). Called before the databases change.
     pub fn modified_db(&mut self, db: usize, swapped_with: Option<usize>) {
+        // Client-side caching: a flush invalidates every tracked key (SWAPDB does not,
+        // as in Redis's signalFlushedDb / swapdb).
+        if swapped_with.is_none() && self.shared.tracking.active() {
+            super::tracking::flushed(self);
+        }
         let watches = &self.shared.keyspace.watches;
         if watches.is_empty() {
             return;

@@ -386,6 +386,10 @@ fn set_generic(
             shard.insert_new(h, entry, &store.entry_hasher());
         }
     }
+    drop(shard);
+    // TRACKING-BRANCH HOOK (keep one copy at merge): signalModifiedKey for SET & co.
+    let db = ctx.db();
+    ctx.modified(db, key);
     if !opts.get {
         match replies {
             SetReplies::OkNull => ctx.out.ok(),
