@@ -18,7 +18,7 @@ use std::time::Instant;
 
 use parking_lot::Mutex;
 
-use super::{cmd, container, err, Args, CmdError, CmdResult, CommandTable, Ctx};
+use super::{cmd, container, err, tracking, Args, CmdError, CmdResult, CommandTable, Ctx};
 use crate::config::{Config, ObufClass, ObufLimit};
 
 /// What others may see of one connected client.
@@ -54,6 +54,8 @@ pub struct ClientInfo {
     pub ssub: AtomicUsize,
     /// Frames pushed to this client by others, waiting for its connection task.
     pub mailbox: Mailbox,
+    /// Client-side caching mode and REDIRECT target (tracking.rs).
+    pub tracking: super::tracking::ClientTracking,
 }
 
 impl ClientInfo {
@@ -303,6 +305,7 @@ impl ClientInfo {
         if multi >= 0 {
             flags.push('x');
         }
+        self.tracking.list_flags(&mut flags);
         if self.no_evict.load(Ordering::Relaxed) {
             flags.push('e');
         }
@@ -315,7 +318,7 @@ impl ClientInfo {
         let qbuf = self.query_buf.load(Ordering::Relaxed);
         let qbuf_free = self.query_buf_free.load(Ordering::Relaxed);
         format!(
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs={} rbp={} obl={} oll={} omem={} tot-mem={} events=r cmd={} user=default redir=-1 resp={}\n",
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs={} rbp={} obl={} oll={} omem={} tot-mem={} events=r cmd={} user=default redir={} resp={}\n",
             self.id,
             self.addr,
             self.laddr,
@@ -338,6 +341,7 @@ impl ClientInfo {
             omem,
             qbuf + qbuf_free + omem,
             cmd,
+            self.tracking.redir(),
             self.resp.load(Ordering::Relaxed),
         )
     }
@@ -453,6 +457,7 @@ impl ClientRegistry {
             psub: AtomicUsize::new(0),
             ssub: AtomicUsize::new(0),
             mailbox: Mailbox::default(),
+            tracking: Default::default(),
         });
         self.clients.lock().insert(id, info.clone());
         info
@@ -506,6 +511,39 @@ pub fn register(t: &mut CommandTable) {
                 cmd("client|list", -2, ADMIN, CAT, (0, 0, 0), client_list),
                 cmd("client|kill", -3, ADMIN, CAT, (0, 0, 0), client_kill),
                 cmd("client|unblock", -3, ADMIN, CAT, (0, 0, 0), client_unblock),
+                // ---- Client-side caching (tracking.rs) ----
+                cmd(
+                    "client|tracking",
+                    -3,
+                    F,
+                    CAT,
+                    (0, 0, 0),
+                    tracking::client_tracking,
+                ),
+                cmd(
+                    "client|caching",
+                    3,
+                    F,
+                    CAT,
+                    (0, 0, 0),
+                    tracking::client_caching,
+                ),
+                cmd(
+                    "client|getredir",
+                    2,
+                    F,
+                    CAT,
+                    (0, 0, 0),
+                    tracking::client_getredir,
+                ),
+                cmd(
+                    "client|trackinginfo",
+                    2,
+                    F,
+                    CAT,
+                    (0, 0, 0),
+                    tracking::client_trackinginfo,
+                ),
             ]
             .into_iter()
             .chain(super::control::client_subcommands())

@@ -206,6 +206,7 @@ fn hello(ctx: &mut Ctx, args: &Args) -> CmdResult {
 fn reset(ctx: &mut Ctx, _args: &Args) -> CmdResult {
     super::transactions::end_transaction(ctx.shared, ctx.session);
     super::pubsub::unsubscribe_everything(ctx.shared, ctx.session);
+    super::tracking::disable(ctx.shared, ctx.session);
     ctx.session.db = 0;
     ctx.session.info.db.store(0, Ordering::Relaxed);
     ctx.session.resp = 2;

@@ -118,6 +118,10 @@ pub struct Shared {
     // ---- Pub/Sub (commands/pubsub.rs) ----
     /// Every channel, pattern and shard-channel subscription.
     pub pubsub: super::pubsub::Registry,
+
+    // ---- Client-side caching (commands/tracking.rs) ----
+    /// Tracked keys and BCAST prefixes of every client.
+    pub tracking: super::tracking::Tracking,
 }
 
 impl Shared {
@@ -159,6 +163,7 @@ impl Shared {
             exec_gate: parking_lot::RwLock::new(()),
             control: Default::default(),
             pubsub: Default::default(),
+            tracking: Default::default(),
         };
         // Pub/Sub: the output buffer limits pushes check start from the config.
         shared.clients.obuf_limits.refresh(&shared.config.read());
@@ -297,6 +302,10 @@ pub struct Session {
     // ---- Pub/Sub (commands/pubsub.rs) ----
     /// This client's channel, pattern and shard-channel subscriptions.
     pub subs: super::pubsub::Subscriptions,
+
+    // ---- Client-side caching (commands/tracking.rs) ----
+    /// Tracking mode, CLIENT CACHING, prefixes and invalidations due after the reply.
+    pub tracking: super::tracking::SessionTracking,
 }
 
 impl Session {
@@ -321,6 +330,7 @@ impl Session {
             reply_off: false,
             reply_skip_next: false,
             subs: Default::default(),
+            tracking: Default::default(),
         }
     }
 }

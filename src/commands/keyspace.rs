@@ -231,12 +231,21 @@ impl Ctx<'_> {
     #[inline]
     pub fn modified(&mut self, db: usize, key: &[u8]) {
         self.shared.keyspace.watches.touch(db, key);
+        // Client-side caching (tracking.rs): one relaxed load while nobody tracks.
+        if self.shared.tracking.active() {
+            super::tracking::key_modified(self, key);
+        }
     }
 
     /// Every watched key of `db` that is present there (or, for SWAPDB, in the database
     /// it is swapped with) counts as changed: FLUSHDB, FLUSHALL, SWAPDB (Redis's
     /// touchAllWatchedKeysInDb). Called before the databases change.
     pub fn modified_db(&mut self, db: usize, swapped_with: Option<usize>) {
+        // Client-side caching: a flush invalidates every tracked key (SWAPDB does not,
+        // as in Redis's signalFlushedDb / swapdb).
+        if swapped_with.is_none() && self.shared.tracking.active() {
+            super::tracking::flushed(self);
+        }
         let watches = &self.shared.keyspace.watches;
         if watches.is_empty() {
             return;
@@ -299,22 +308,26 @@ pub fn publish_events(ctx: &mut Ctx, events: Vec<KeyEvent>) {
 }
 
 /// Turns the store's log of the keys it deletes by itself (expiry, eviction) on or off:
-/// on while `notify-keyspace-events` selects `x` or `e` (with K or E).
+/// on while `notify-keyspace-events` selects `x` or `e` (with K or E) or a client tracks
+/// keys (their cached copies must be invalidated).
 pub fn refresh_deletion_log(shared: &super::Shared) {
     let flags = shared.keyspace.notify.load(Ordering::Relaxed);
     let any = flags & (class::KEYSPACE | class::KEYEVENT) != 0;
     shared.store.deletions.set_enabled(
-        any && flags & (class::EXPIRED | class::EVICTED) != 0,
+        (any && flags & (class::EXPIRED | class::EVICTED) != 0) || shared.tracking.active(),
         any && flags & class::KEY_MISS != 0,
     );
 }
 
 /// The keys the store deleted by itself since the last call, as keyspace events.
 pub fn take_deletion_events(shared: &super::Shared) -> Vec<KeyEvent> {
-    shared
-        .store
-        .deletions
-        .take()
+    let deleted = shared.store.deletions.take();
+    if shared.tracking.active() {
+        for d in deleted.iter().filter(|d| d.fate != KeyFate::Missed) {
+            super::tracking::key_deleted_by_server(shared, d.db, &d.key);
+        }
+    }
+    deleted
         .into_iter()
         .map(|d| {
             let (class, event) = match d.fate {

@@ -22,6 +22,7 @@ pub mod pubsub;
 pub mod server;
 pub mod sets;
 pub mod strings;
+pub mod tracking;
 pub mod transactions;
 pub mod zsets;
 
@@ -513,6 +514,15 @@ fn unknown_command(args: &Args) -> CmdError {
 /// Executes one request: resolves the command, checks authentication, runs the handler,
 /// writes the reply (or error) into `ctx.out` and records statistics.
 pub fn execute(ctx: &mut Ctx, args: &Args) {
+    execute_command(ctx, args);
+    // Client-side caching: CLIENT CACHING covers the next command only, whatever became
+    // of it (tracking.rs).
+    if ctx.session.tracking.caching {
+        tracking::command_done(ctx, args);
+    }
+}
+
+fn execute_command(ctx: &mut Ctx, args: &Args) {
     let spec = match ctx.shared.commands.resolve(args) {
         Ok(s) => s,
         Err(e) => {
@@ -610,6 +620,12 @@ pub fn execute(ctx: &mut Ctx, args: &Args) {
     let start = quanta::Instant::now();
     ctx.begin_command_at(start);
     ctx.session.info.set_last_command(spec.id);
+    // Client-side caching: a tracking client's read is remembered after it (tracking.rs).
+    let tracked = ctx
+        .session
+        .tracking
+        .on
+        .then(|| tracking::before_command(ctx, spec, args));
     let result = (spec.handler)(ctx, args);
     let usec = quanta::Instant::now()
         .saturating_duration_since(start)
@@ -640,6 +656,9 @@ pub fn execute(ctx: &mut Ctx, args: &Args) {
     }
     if !events.is_empty() {
         keyspace::publish_events(ctx, events);
+    }
+    if tracked.is_some() || ctx.session.tracking.dirty {
+        tracking::after_command(ctx, args, tracked);
     }
     if !ctx.shared.blocking.is_empty() {
         if spec.has(flags::WRITE) {

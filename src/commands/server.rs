@@ -387,7 +387,7 @@ fn write_section(ctx: &Ctx, section: &str, o: &mut String) {
                 "{}",
                 ctx.shared.blocking.blocked_clients()
             );
-            field!(o, "tracking_clients", "0");
+            field!(o, "tracking_clients", "{}", shared.tracking.clients());
             field!(o, "clients_in_timeout_table", "0");
         }
         "memory" => {
@@ -564,6 +564,10 @@ fn write_section(ctx: &Ctx, section: &str, o: &mut String) {
             );
             field!(o, "latest_fork_usec", "0");
             field!(o, "total_forks", "0");
+            let (keys, items, prefixes) = shared.tracking.totals();
+            field!(o, "tracking_total_keys", "{}", keys);
+            field!(o, "tracking_total_items", "{}", items);
+            field!(o, "tracking_total_prefixes", "{}", prefixes);
             field!(o, "unexpected_error_replies", "0");
             field!(o, "total_error_replies", "{}", ld(&s.total_error_replies));
             field!(

@@ -238,6 +238,7 @@ pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, info: Arc<ClientI
     }
     // Subscriptions end with the connection, before it leaves the registry.
     crate::commands::pubsub::unsubscribe_everything(&shared, &mut session);
+    crate::commands::tracking::disable(&shared, &mut session);
     let _ = stream.shutdown().await;
     crate::commands::transactions::end_transaction(&shared, &mut session);
     crate::commands::control::forget(&shared, &info);
