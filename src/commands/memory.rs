@@ -332,6 +332,7 @@ mod tests {
         Overhead {
             mem: MemoryStats {
                 used,
+                allocated: used,
                 active,
                 resident,
                 rss,

@@ -471,9 +471,13 @@ fn remembers_keys(ctx: &Ctx, spec: &CommandSpec) -> bool {
     }
     let m = ctx.session.info.tracking.mode();
     let caching = ctx.session.tracking.caching;
-    m & mode::BCAST == 0
-        && !(m & mode::OPTIN != 0 && !caching)
-        && !(m & mode::OPTOUT != 0 && caching)
+    if m & mode::BCAST != 0 {
+        return false;
+    }
+    // OPTIN remembers only after CLIENT CACHING YES, OPTOUT all but after CACHING NO.
+    let optin = m & mode::OPTIN != 0;
+    let optout = m & mode::OPTOUT != 0;
+    (!optin || caching) && (!optout || !caching)
 }
 
 fn snapshot(shared: &Shared, spec: &CommandSpec, args: &Args) -> Option<TrackedRead> {
