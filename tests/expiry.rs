@@ -12,7 +12,10 @@ use rust_cache_server::util::now_ms;
 use rust_cache_server::ServerHandle;
 
 /// How late after its deadline a key may still be in the table.
-const BOUND_MS: u64 = 100;
+/// The promise is 100 ms (measured on the release build by `scripts/expiry.sh`); an
+/// unoptimized test build deletes several times slower, so on a loaded 2-core CI machine
+/// it gets 3x the slack.
+const BOUND_MS: u64 = if cfg!(debug_assertions) { 300 } else { 100 };
 
 /// True if `key` is in db 0's table (expired or not): a raw look that deletes nothing.
 fn in_table(s: &ServerHandle, key: &[u8]) -> bool {
