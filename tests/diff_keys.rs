@@ -505,6 +505,7 @@ fn object_under_an_lfu_policy() {
         OBJECT IDLETIME missing
         OBJECT FREQ missing
         OBJECT ENCODING k
+        OBJECT FREQ k
         "#,
     );
     // A new key starts at LFU_INIT_VAL, as in Redis.

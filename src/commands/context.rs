@@ -207,14 +207,6 @@ impl Shared {
         self.started_unix_ms / 1000
     }
 
-    /// True when `maxmemory` is set and memory is over it (the precise figure, see
-    /// `memory.rs`).
-    #[inline]
-    pub fn over_maxmemory(&self) -> bool {
-        let max = self.maxmemory.load(Ordering::Relaxed);
-        max > 0 && crate::memory::used_memory_now() > max
-    }
-
     /// Asks the server to stop (SHUTDOWN, signals).
     pub fn request_shutdown(&self) {
         self.shutdown_requested.store(true, Ordering::SeqCst);

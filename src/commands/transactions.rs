@@ -183,7 +183,11 @@ fn exec(ctx: &mut Ctx, _args: &Args) -> CmdResult {
             "EXECABORT Transaction discarded because of previous errors.",
         ));
     }
-    if state.denyoom && ctx.shared.over_maxmemory() {
+    let max = ctx.shared.maxmemory.load(Ordering::Relaxed);
+    if state.denyoom
+        && max > 0
+        && ctx.shared.store.enforce_maxmemory(max) == crate::store::evict::Outcome::Fail
+    {
         end_transaction(ctx.shared, ctx.session);
         return Err(CmdError::new(format!(
             "EXECABORT Transaction discarded because of: {}",

@@ -395,8 +395,8 @@ impl SharedIntClock {
     #[inline]
     pub fn touch(&self, v: &Value, clock: u32) {
         if let Some(a) = self.slot(v) {
-            // Written at most once a second per number, so readers of the same small
-            // integers on many threads do not fight over the cache line.
+            // Written at most once per LRU clock tick (10 ms) per number, so readers of
+            // the same small integers on many threads do not fight over the cache line.
             if a.load(Ordering::Relaxed) != clock {
                 a.store(clock, Ordering::Relaxed);
             }
