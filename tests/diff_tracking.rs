@@ -48,7 +48,10 @@ impl Both {
                 .parse()
                 .expect("CLIENT ID")
         };
-        (num(self.ours.cmd("CLIENT ID")), num(self.redis.cmd("CLIENT ID")))
+        (
+            num(self.ours.cmd("CLIENT ID")),
+            num(self.redis.cmd("CLIENT ID")),
+        )
     }
 
     /// Reads `n` frames from each side and asserts they are identical, in order; `ids`
@@ -543,7 +546,10 @@ fn every_client_tracking_error() {
     t3.cmd("CLIENT TRACKING ON BCAST PREFIX a PREFIX b PREFIX bc", 2);
     t3.check("CLIENT TRACKINGINFO");
     // Refused commands are counted as Redis counts them.
-    let (x, y) = (t.ours.cmd("INFO errorstats"), t.redis.cmd("INFO errorstats"));
+    let (x, y) = (
+        t.ours.cmd("INFO errorstats"),
+        t.redis.cmd("INFO errorstats"),
+    );
     assert_eq!(show(&x), show(&y), "INFO errorstats");
 }
 

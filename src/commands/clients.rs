@@ -500,9 +500,30 @@ pub fn register(t: &mut CommandTable) {
             cmd("client|kill", -3, ADMIN, CAT, (0, 0, 0), client_kill),
             cmd("client|unblock", -3, ADMIN, CAT, (0, 0, 0), client_unblock),
             // ---- Client-side caching (tracking.rs) ----
-            cmd("client|tracking", -3, F, CAT, (0, 0, 0), tracking::client_tracking),
-            cmd("client|caching", 3, F, CAT, (0, 0, 0), tracking::client_caching),
-            cmd("client|getredir", 2, F, CAT, (0, 0, 0), tracking::client_getredir),
+            cmd(
+                "client|tracking",
+                -3,
+                F,
+                CAT,
+                (0, 0, 0),
+                tracking::client_tracking,
+            ),
+            cmd(
+                "client|caching",
+                3,
+                F,
+                CAT,
+                (0, 0, 0),
+                tracking::client_caching,
+            ),
+            cmd(
+                "client|getredir",
+                2,
+                F,
+                CAT,
+                (0, 0, 0),
+                tracking::client_getredir,
+            ),
             cmd(
                 "client|trackinginfo",
                 2,

@@ -342,8 +342,7 @@ fn invalidate_now(shared: &Shared, modifier: u64, key: &[u8]) {
             continue;
         };
         let m = c.tracking.mode();
-        if m & mode::ON == 0 || m & mode::BCAST != 0 || (m & mode::NOLOOP != 0 && id == modifier)
-        {
+        if m & mode::ON == 0 || m & mode::BCAST != 0 || (m & mode::NOLOOP != 0 && id == modifier) {
             continue;
         }
         send(shared, &c, Keys::One(key), &mut None);
@@ -424,7 +423,12 @@ pub fn flushed(ctx: &mut Ctx) {
             ctx.session.tracking.pending.push(None);
         } else {
             let null = null_of(c.resp.load(Ordering::Relaxed));
-            send(shared, &c, Keys::Encoded(null), &mut Some(Publisher::of(ctx)));
+            send(
+                shared,
+                &c,
+                Keys::Encoded(null),
+                &mut Some(Publisher::of(ctx)),
+            );
         }
     }
 }
