@@ -1,9 +1,8 @@
 //! Client-side caching on this server alone: what the differential tests cannot show.
 //! A tracking client that caches what it reads never keeps a stale value while other
-//! threads write its keys, a pipelined batch
-//! gets each invalidation after the reply of the command that caused it, and the tracking
-//! table is dropped when the last tracking client goes. Every loop is bounded in count and
-//! time.
+//! threads write its keys, a pipelined batch gets each invalidation after the reply of
+//! the command that caused it, and the tracking table is dropped when the last tracking
+//! client goes. Every loop is bounded in count and time.
 
 mod common;
 
