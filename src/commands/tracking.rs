@@ -118,6 +118,8 @@ pub struct SessionTracking {
 
 /// Stamps by key hash for the read/write race (see the module comment).
 const STAMPS: usize = 4096;
+/// Own stamp moves remembered during one tracked read.
+const MAX_OWN_BUMPS: usize = 1024;
 
 #[derive(Default)]
 struct Table {
@@ -173,7 +175,10 @@ impl Tracking {
         self.stamps[stamp].fetch_add(1, Ordering::Relaxed);
         THREAD.with(|t| {
             if let Ok(mut t) = t.try_borrow_mut() {
-                if t.recording {
+                // Bounded (a handler that panicked leaves `recording` set until the next
+                // tracked read): past it, own changes look like races, which only costs
+                // an extra invalidation.
+                if t.recording && t.bumped.len() < MAX_OWN_BUMPS {
                     t.bumped.push(stamp);
                 }
             }
@@ -471,9 +476,10 @@ fn remembers_keys(ctx: &Ctx, spec: &CommandSpec) -> bool {
     }
     let m = ctx.session.info.tracking.mode();
     let caching = ctx.session.tracking.caching;
-    m & mode::BCAST == 0
-        && !(m & mode::OPTIN != 0 && !caching)
-        && !(m & mode::OPTOUT != 0 && caching)
+    let optin = m & mode::OPTIN != 0;
+    let optout = m & mode::OPTOUT != 0;
+    // OPTIN needs CACHING YES; OPTOUT is off with CACHING NO.
+    m & mode::BCAST == 0 && (caching || !optin) && !(optout && caching)
 }
 
 fn snapshot(shared: &Shared, spec: &CommandSpec, args: &Args) -> Option<TrackedRead> {
