@@ -1,8 +1,7 @@
 //! Client-side caching on this server alone: what the differential tests cannot show.
 //! A tracking client that caches what it reads never keeps a stale value while other
-//! threads write its keys, a pipelined batch gets each invalidation after the reply of
-//! the command that caused it, and the tracking table is dropped when the last tracking
-//! client goes. Every loop is bounded in count and time.
+//! threads write its keys, and the tracking table is dropped when the last tracking client
+//! goes. Every loop is bounded in count and time.
 
 mod common;
 
@@ -142,30 +141,6 @@ fn a_cached_value_is_never_left_stale_by_concurrent_writes() {
         }
     }
     assert!(invalidated > 0, "the writers never invalidated anything");
-}
-
-#[test]
-fn pipelined_commands_get_each_invalidation_after_its_reply() {
-    let server = ours();
-    let mut t = Raw::connect(server.addr());
-    t.cmd("HELLO 3");
-    t.cmd("CLIENT TRACKING ON");
-    t.send_raw(b"GET p\r\nSET p 1\r\nGET p\r\nSET p 2\r\nSET p 3\r\nPING\r\n");
-    let frames: Vec<String> = (0..7).map(|_| show(&t.read_reply())).collect();
-    let inv = ">2\\r\\n$10\\r\\ninvalidate\\r\\n*1\\r\\n$1\\r\\np\\r\\n";
-    assert_eq!(
-        frames,
-        [
-            "_\\r\\n",
-            "+OK\\r\\n",
-            inv,
-            "$1\\r\\n1\\r\\n",
-            "+OK\\r\\n",
-            inv,
-            "+OK\\r\\n",
-        ]
-    );
-    assert_eq!(t.read_reply(), b"+PONG\r\n");
 }
 
 /// Redis keeps the ids of departed clients until their keys change; this server drops the
