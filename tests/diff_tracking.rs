@@ -219,6 +219,21 @@ fn resp3_invalidations_arrive_on_the_tracking_connection() {
 }
 
 #[test]
+fn a_pipeline_gets_each_own_invalidation_after_the_reply_that_caused_it() {
+    let p = Pair::new();
+    let mut t = Both::resp3(&p);
+    t.check("CLIENT TRACKING ON");
+    let batch = b"GET p\r\nSET p 1\r\nGET p\r\nSET p 2\r\nSET p 3\r\nGET p\r\nPING\r\n";
+    t.ours.send_raw(batch);
+    t.redis.send_raw(batch);
+    let frames = t.expect(9, "a pipelined batch");
+    assert_eq!(frames.last().map(Vec::as_slice), Some(&b"+PONG\r\n"[..]));
+    let mut w = Both::new(&p);
+    w.check("DEL p");
+    t.expect(1, "DEL p after the batch's last read");
+}
+
+#[test]
 fn resp2_invalidations_go_through_redirect_to_a_subscriber() {
     let p = Pair::new();
     let mut s = Both::new(&p);

@@ -118,6 +118,8 @@ pub struct SessionTracking {
 
 /// Stamps by key hash for the read/write race (see the module comment).
 const STAMPS: usize = 4096;
+/// Own stamp moves remembered during one tracked read.
+const MAX_OWN_BUMPS: usize = 1024;
 
 #[derive(Default)]
 struct Table {
@@ -173,7 +175,10 @@ impl Tracking {
         self.stamps[stamp].fetch_add(1, Ordering::Relaxed);
         THREAD.with(|t| {
             if let Ok(mut t) = t.try_borrow_mut() {
-                if t.recording {
+                // Bounded (a handler that panicked leaves `recording` set until the next
+                // tracked read): past it, own changes look like races, which only costs
+                // an extra invalidation.
+                if t.recording && t.bumped.len() < MAX_OWN_BUMPS {
                     t.bumped.push(stamp);
                 }
             }

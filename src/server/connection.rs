@@ -239,10 +239,12 @@ pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, info: Arc<ClientI
     // Subscriptions end with the connection, before it leaves the registry.
     crate::commands::pubsub::unsubscribe_everything(&shared, &mut session);
     crate::commands::tracking::disable(&shared, &mut session);
-    let _ = stream.shutdown().await;
     crate::commands::transactions::end_transaction(&shared, &mut session);
     crate::commands::control::forget(&shared, &info);
+    // Out of the registry before the peer sees the close, so a client that reacts to
+    // the close never finds this one in CLIENT LIST.
     shared.clients.unregister(info.id);
+    let _ = stream.shutdown().await;
 }
 
 /// Writes `out` to the socket and clears it. Returns false if the connection must close:
