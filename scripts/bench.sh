@@ -19,6 +19,8 @@
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# shellcheck source=scripts/lib.sh
+source scripts/lib.sh
 
 N=${N:-200000}
 ROUNDS=${ROUNDS:-5}
@@ -54,26 +56,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
 
-wait_ready() {
-    local port=$1 pid=$2 name=$3 i
-    for i in $(seq 1 100); do
-        if [[ $(redis-cli -p "$port" PING 2>/dev/null || true) == PONG ]]; then
-            return 0
-        fi
-        kill -0 "$pid" 2>/dev/null || {
-            echo "$name exited at startup; its log:" >&2
-            cat "$WORK/$name.log" >&2 || true
-            exit 1
-        }
-        sleep 0.1
-    done
-    echo "$name did not answer PING on port $port" >&2
-    exit 1
-}
 
 echo "building the release binary..." >&2
 cargo build --release --quiet --bin rust-cache-server
@@ -88,8 +71,8 @@ while [[ $REDIS_PORT == "$OURS_PORT" ]]; do REDIS_PORT=$(free_port); done
 taskset -c "$SERVER_CPU" redis-server --port "$REDIS_PORT" --bind 127.0.0.1 \
     --save '' --appendonly no --dir "$WORK" >"$WORK/redis.log" 2>&1 &
 REDIS_PID=$!
-wait_ready "$OURS_PORT" "$OURS_PID" rcs
-wait_ready "$REDIS_PORT" "$REDIS_PID" redis
+wait_ready "$OURS_PORT" "$OURS_PID" "$WORK/rcs.log"
+wait_ready "$REDIS_PORT" "$REDIS_PID" "$WORK/redis.log"
 
 # rps PORT TEST DEPTH: one redis-benchmark run, prints its requests/s.
 rps() {

@@ -25,6 +25,8 @@
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# shellcheck source=scripts/lib.sh
+source scripts/lib.sh
 
 COUNT=${COUNT:-1000000}
 SPREAD_MS=${SPREAD_MS:-10000}
@@ -150,19 +152,7 @@ if __name__ == "__main__":
         watch(int(sys.argv[2]), sys.argv[3], int(sys.argv[4]), int(sys.argv[5]))
 PY
 
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
 
-wait_ready() {
-    local port=$1 i
-    for i in $(seq 1 100); do
-        [[ $(redis-cli -p "$port" PING 2>/dev/null || true) == PONG ]] && return 0
-        sleep 0.1
-    done
-    echo "no server answered on port $port" >&2
-    exit 1
-}
 
 info() { # info PORT SECTION FIELD
     redis-cli -p "$1" INFO "$2" | tr -d '\r' | awk -F: -v f="$3" '$1 == f { print $2 }'

@@ -15,6 +15,8 @@
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# shellcheck source=scripts/lib.sh
+source scripts/lib.sh
 
 ALPHAS=${ALPHAS:-0.99 0.8}
 POLICIES=${POLICIES:-allkeys-lru allkeys-lfu allkeys-random volatile-lru volatile-lfu volatile-random volatile-ttl allkeys-tinylfu}
@@ -47,26 +49,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
 
-wait_ready() {
-    local port=$1 i
-    for i in $(seq 1 100); do
-        if [[ $(redis-cli -p "$port" PING 2>/dev/null || true) == PONG ]]; then
-            return 0
-        fi
-        kill -0 "$PID" 2>/dev/null || {
-            echo "server exited at startup:" >&2
-            cat "$WORK/server.log" >&2 || true
-            exit 1
-        }
-        sleep 0.1
-    done
-    echo "server did not answer PING on port $port" >&2
-    exit 1
-}
 
 echo "building the release binaries..." >&2
 cargo build --release --quiet --bin rust-cache-server --example cacheload
@@ -85,7 +68,7 @@ run() {
             --maxmemory "$MAXMEMORY" --maxmemory-policy "$policy" >"$WORK/server.log" 2>&1 &
     fi
     PID=$!
-    wait_ready "$port"
+    wait_ready "$port" "$PID" "$WORK/server.log"
     [[ $policy == volatile-* ]] && ttl=$TTL
     out=$("$LOAD" hitratio --port "$port" --keys "$KEYS" --requests "$REQUESTS" \
         --alpha "$alpha" --seed "$SEED" --value-size "$VALUE" --ttl "$ttl" --window "$WINDOW")

@@ -13,6 +13,8 @@
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# shellcheck source=scripts/lib.sh
+source scripts/lib.sh
 
 COUNT=${COUNT:-1000000}
 SETS=${SETS:-string hash set zset}
@@ -37,19 +39,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
 
-wait_ready() {
-    local port=$1 i
-    for i in $(seq 1 100); do
-        [[ $(redis-cli -p "$port" PING 2>/dev/null || true) == PONG ]] && return 0
-        sleep 0.1
-    done
-    echo "no server answered on port $port" >&2
-    exit 1
-}
 
 # gen KIND: writes the RESP commands that load COUNT keys of that kind to stdout.
 # Names and values are short and varied, as a cache's small objects are: 5 fields or
