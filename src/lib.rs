@@ -10,6 +10,7 @@ pub mod commands;
 pub mod config;
 pub mod memory;
 pub mod protocol;
+pub mod scripting;
 pub mod server;
 pub mod store;
 pub mod util;
