@@ -486,8 +486,15 @@ impl Engine {
         let _ = self.lua.gc_step_kbytes(50);
     }
 
+    /// The real globals table behind the read-only view scripts see.
     pub fn globals(&self) -> &Table {
         &self.real
+    }
+
+    /// The real `redis` table behind its read-only view (for API a caller adds, such as
+    /// `redis.register_function` while a function library loads).
+    pub fn redis_table(&self) -> &Table {
+        &self.redis
     }
 }
 
