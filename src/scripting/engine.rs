@@ -74,6 +74,8 @@ pub struct Engine {
     redis: Table,
     /// run(f [, keys, args]): calls f under the error handler.
     runner: Function,
+    /// redis.call outside a run (put back after each run).
+    outside: Function,
 }
 
 /// How a script run ends, before it becomes a reply.
@@ -346,12 +348,14 @@ impl Engine {
                 Ok(VmState::Continue)
             },
         )?;
+        let outside = outside_fn(&lua)?;
         Ok(Engine {
             lua,
             env,
             real,
             redis,
             runner,
+            outside,
         })
     }
 
@@ -446,8 +450,8 @@ impl Engine {
                 } else {
                     self.runner.call::<(bool, Value)>(f.clone())
                 };
-                self.redis.raw_set("call", outside_fn(lua)?)?;
-                self.redis.raw_set("pcall", outside_fn(lua)?)?;
+                self.redis.raw_set("call", self.outside.clone())?;
+                self.redis.raw_set("pcall", self.outside.clone())?;
                 r
             })
         };

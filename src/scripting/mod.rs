@@ -407,6 +407,7 @@ pub fn threshold_ms(ctx: &Ctx) -> u64 {
 }
 
 fn eval_generic(ctx: &mut Ctx, args: &Args, by_sha: bool, ro: bool) -> CmdResult {
+    crate::commands::control::feed_line(ctx, args);
     let n = numkeys(args)?;
     let keys: Vec<&[u8]> = (3..3 + n).map(|i| args.get(i)).collect();
     let argv: Vec<&[u8]> = (3 + n..args.len()).map(|i| args.get(i)).collect();
