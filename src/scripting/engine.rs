@@ -13,7 +13,7 @@ use mlua::{Function, HookTriggers, Lua, LuaOptions, MultiValue, StdLib, Table, V
 
 use super::convert::{self, ToResp};
 use super::RunInfo;
-use crate::commands::{execute, flags, Args, Ctx, Lookup};
+use crate::commands::{execute_spec, flags, Args, Ctx, Lookup};
 use crate::protocol::{ReplyBuf, Request};
 
 /// Instructions between two checks for SCRIPT KILL, shutdown and the busy threshold
@@ -86,6 +86,11 @@ struct CallCtx<'c, 'a> {
     /// Push frames the script's commands wrote into their replies (tracking), for the
     /// caller.
     pushed: Vec<u8>,
+    /// The reply buffer of the script's commands, reused from call to call.
+    scratch: Vec<u8>,
+    /// The arguments of the script's current command, one buffer reused from call to call.
+    argbuf: Vec<u8>,
+    req: Request,
 }
 
 /// Publishes a [`CallCtx`] to redis.call for one run and withdraws it when dropped (also
@@ -128,7 +133,7 @@ fn call_fn(lua: &Lua, slot: Arc<AtomicPtr<()>>, raise_errors: bool) -> mlua::Res
         // slot is emptied above, so no other reference to it exists while we hold this one,
         // and it is put back before returning.
         let cx = unsafe { &mut *(p as *mut CallCtx<'_, '_>) };
-        let r = redis_call(lua, cx.ctx, cx.run, cx.mode, &args, &mut cx.pushed);
+        let r = redis_call(lua, cx, &args);
         slot.store(p, Ordering::Relaxed);
         match r? {
             Ok(v) => Ok(v),
@@ -411,6 +416,10 @@ impl Engine {
                 Ok(VmState::Continue)
             },
         )?;
+        // Lua's collector waits for the heap to grow 4x (Lua's default: 2x) before a cycle:
+        // a script's garbage is small and short-lived, and a Lua heap is a few hundred KB,
+        // so this halves collection work per script for little memory.
+        lua.gc_set_pause(400);
         Ok(Engine {
             lua,
             env,
@@ -469,11 +478,22 @@ impl Engine {
         mode: RunMode,
     ) -> mlua::Result<Outcome> {
         let lua = &self.lua;
-        let keys_t = string_array(lua, keys)?;
-        let argv_t = string_array(lua, argv)?;
-        if !fcall {
-            self.real.raw_set("KEYS", keys_t.clone())?;
-            self.real.raw_set("ARGV", argv_t.clone())?;
+        // Keys and arguments that are UTF-8 (most are) go onto Lua's stack directly; others
+        // become Lua strings first (mlua has that fast path for &str only).
+        let utf8: Option<Vec<&str>> = if fcall {
+            None
+        } else {
+            keys.iter()
+                .chain(argv)
+                .map(|s| std::str::from_utf8(s).ok())
+                .collect()
+        };
+        let mut strings = Vec::new();
+        if utf8.is_none() {
+            strings.reserve(keys.len() + argv.len());
+            for s in keys.iter().chain(argv) {
+                strings.push(lua.create_string(s)?);
+            }
         }
         // The client's state the script's commands must not disturb, or must see as a
         // script client: RESP2 until redis.setresp, no blocking, the exec gate already held,
@@ -490,13 +510,25 @@ impl Engine {
                 run,
                 mode,
                 pushed: Vec::new(),
+                scratch: Vec::new(),
+                argbuf: Vec::new(),
+                req: Request::default(),
             };
             let _current = Current::set(&self.current, &mut cx);
             let r = if fcall {
+                let argv_t = lua.create_sequence_from(strings.split_off(keys.len()))?;
+                let keys_t = lua.create_sequence_from(strings)?;
                 self.runner
-                    .call::<(bool, Value)>((f.clone(), keys_t, argv_t))
+                    .call::<(bool, Value)>((f, false, keys_t, argv_t))
+            } else if let Some(utf8) = utf8 {
+                self.runner
+                    .call::<(bool, Value)>((f, keys.len(), mlua::Variadic::from_iter(utf8)))
             } else {
-                self.runner.call::<(bool, Value)>(f.clone())
+                self.runner.call::<(bool, Value)>((
+                    f,
+                    keys.len(),
+                    mlua::Variadic::from_iter(strings),
+                ))
             };
             drop(_current);
             (r, cx.pushed)
@@ -529,12 +561,6 @@ impl Engine {
     /// Memory the Lua state holds (INFO used_memory_lua).
     pub fn used_memory(&self) -> usize {
         self.lua.used_memory()
-    }
-
-    /// A Lua GC step now and then, as Redis does every 50 scripts, so a full cycle never
-    /// lands on one command.
-    pub fn gc_step(&self) {
-        let _ = self.lua.gc_step_kbytes(50);
     }
 
     /// The real globals table behind the read-only view scripts see.
@@ -727,12 +753,23 @@ fn error_outcome(v: &Value, funcname: String) -> Outcome {
     Outcome::Error { text, counted }
 }
 
-fn string_array(lua: &Lua, items: &[&[u8]]) -> mlua::Result<Table> {
-    let t = lua.create_table_with_capacity(items.len(), 0)?;
-    for (i, s) in items.iter().enumerate() {
-        t.raw_set(i + 1, lua.create_string(s)?)?;
+/// [`lua_args`] into one reused buffer and request (no allocation once warm); false if an
+/// argument is neither a string nor a number.
+fn lua_args_into(args: &MultiValue, buf: &mut Vec<u8>, req: &mut Request) -> bool {
+    buf.clear();
+    req.args.clear();
+    req.owned.clear();
+    for v in args.iter() {
+        let start = buf.len();
+        match v {
+            Value::String(s) => buf.extend_from_slice(&s.as_bytes()),
+            Value::Number(n) => buf.extend_from_slice(&convert::number_arg(*n)),
+            Value::Integer(i) => buf.extend_from_slice(&convert::number_arg(*i as f64)),
+            _ => return false,
+        }
+        req.args.push(start..buf.len());
     }
-    Ok(t)
+    true
 }
 
 /// Lua arguments of redis.call as command arguments: strings as they are, numbers as
@@ -753,12 +790,10 @@ fn lua_args(args: &MultiValue) -> Option<Vec<Vec<u8>>> {
 /// refused call) is the error to raise (redis.call) or return as a table (redis.pcall).
 fn redis_call(
     lua: &Lua,
-    ctx: &mut Ctx,
-    run: &RunInfo,
-    mode: RunMode,
+    cx: &mut CallCtx,
     args: &MultiValue,
-    pushed: &mut Vec<u8>,
 ) -> mlua::Result<Result<Value, ScriptError>> {
+    let (ctx, run, mode) = (&mut *cx.ctx, cx.run, cx.mode);
     let fail = |msg: &str| {
         Ok(Err(ScriptError {
             text: convert::error_text(msg.as_bytes()),
@@ -768,11 +803,10 @@ fn redis_call(
     if args.is_empty() {
         return fail("Please specify at least one argument for this redis lib call");
     }
-    let Some(argv) = lua_args(args) else {
+    if !lua_args_into(args, &mut cx.argbuf, &mut cx.req) {
         return fail("Lua redis lib command arguments must be strings or integers");
-    };
-    let req = Request::from_owned(argv);
-    let cmd_args = Args::new(&[], &req);
+    }
+    let cmd_args = Args::new(&cx.argbuf, &cx.req);
     let spec = match ctx.shared.commands.lookup(&cmd_args) {
         Lookup::Found(s) => s,
         Lookup::BadArity(_) => {
@@ -795,15 +829,18 @@ fn redis_call(
     }
     let resp3 = run.resp3.load(Ordering::Relaxed);
     let mut out = ReplyBuf {
-        buf: Vec::new(),
+        buf: std::mem::take(&mut cx.scratch),
         resp3,
     };
+    out.buf.clear();
     ctx.session.resp = if resp3 { 3 } else { 2 };
     {
         let mut inner = Ctx::new(ctx.shared, ctx.session, &mut out);
-        execute(&mut inner, &cmd_args);
+        execute_spec(&mut inner, &cmd_args, spec);
     }
-    match convert::reply_to_lua(lua, &out.buf, pushed)? {
+    let reply = convert::reply_to_lua(lua, &out.buf, &mut cx.pushed);
+    cx.scratch = out.buf;
+    match reply? {
         convert::Reply::Value(v) => Ok(Ok(v)),
         convert::Reply::Error(text) => Ok(Err(ScriptError {
             text: convert::error_text(&text),
