@@ -1,10 +1,406 @@
 //! The Lua libraries Redis scripts rely on besides Lua's own: `cjson`, `bit`, `struct` and
 //! `cmsgpack`, written against mlua to behave as the C libraries Redis 7.0 bundles.
+//!
+//! They are written as raw Lua C functions (`mlua::ffi`), not as mlua callbacks, because the
+//! observable behaviour depends on it:
+//! - errors must be plain Lua strings (`pcall(cjson.decode, "x")` returns the message as a
+//!   string), and argument errors must name the function the way `luaL_argerror` does from the
+//!   call site ("bad argument #1 to 'band' (number expected, got string)");
+//! - `cmsgpack.unpack` and `struct.unpack` can return thousands of values and the limit is the
+//!   Lua C stack (8000 slots, "stack overflow (too many results)"), while mlua would hold each
+//!   returned string or table as a registry reference and panic past its own limit;
+//! - nesting limits are Lua stack checks (`lua_checkstack`) at the same points as in C.
+//!
+//! Unwinding discipline: a Lua error is a `longjmp` through our frames. Every function here
+//! keeps only plain data (integers, raw pointers, fixed arrays) alive across a Lua API call that
+//! may raise, so no destructor is ever skipped. Growable buffers live inside Lua userdata
+//! (freed by `__gc`), never in a Rust local.
 
-use mlua::{Lua, Table};
+use std::ffi::{c_char, c_int, CStr};
+use std::fmt::{self, Write};
+use std::mem::{align_of, size_of};
+use std::ptr;
+
+use mlua::{ffi, Lua, Table};
+
+mod bit;
+mod cjson;
+mod cmsgpack;
+mod structlib;
+
+/// A raw Lua state, as the C functions receive it.
+type State = *mut ffi::lua_State;
+
+/// `LUAI_MAXCSTACK` of Lua 5.1: the most slots a C function may use on the Lua stack.
+const MAX_C_STACK: c_int = 8000;
 
 /// Adds `cjson`, `bit`, `struct` and `cmsgpack` to `globals` (the script sandbox's table of
 /// globals, which is made read-only afterwards).
-pub fn open(_lua: &Lua, _globals: &Table) -> mlua::Result<()> {
+pub fn open(lua: &Lua, globals: &Table) -> mlua::Result<()> {
+    // SAFETY: the openers only push values on the state they are given; exec_raw runs them in
+    // a protected call and takes the four tables they leave on the stack.
+    let (cjson, structt, cmsgpack, bit): (Table, Table, Table, Table) = unsafe {
+        lua.exec_raw((), |l| {
+            cjson::open(l);
+            structlib::open(l);
+            cmsgpack::open(l);
+            bit::open(l);
+        })?
+    };
+    // Same order as Redis registers them, so `pairs(_G)` walks them alike.
+    globals.raw_set("cjson", cjson)?;
+    globals.raw_set("struct", structt)?;
+    globals.raw_set("cmsgpack", cmsgpack)?;
+    globals.raw_set("bit", bit)?;
     Ok(())
+}
+
+/// A fixed-capacity text buffer for error messages: formatting needs no heap allocation, so
+/// nothing is left to drop when `lua_error` jumps out of the frame that holds it.
+struct MsgBuf {
+    buf: [u8; 256],
+    len: usize,
+}
+
+impl MsgBuf {
+    fn new() -> MsgBuf {
+        MsgBuf { buf: [0; 256], len: 0 }
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+
+    /// NUL-terminates the text for the C API (truncating the last byte if full).
+    fn c_str(&mut self) -> *const c_char {
+        let end = self.len.min(self.buf.len() - 1);
+        self.buf[end] = 0;
+        self.buf.as_ptr().cast()
+    }
+}
+
+impl Write for MsgBuf {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let room = self.buf.len() - 1 - self.len;
+        let n = s.len().min(room);
+        self.buf[self.len..self.len + n].copy_from_slice(&s.as_bytes()[..n]);
+        self.len += n;
+        Ok(())
+    }
+}
+
+/// Pushes `s` as a Lua string.
+unsafe fn push_bytes(l: State, s: &[u8]) {
+    ffi::lua_pushlstring_(l, s.as_ptr().cast(), s.len());
+}
+
+/// `luaL_error`: raises the formatted message, prefixed with the position of the Lua code that
+/// called the library function ("user_script:1: "; nothing when called from C, e.g. `pcall`).
+unsafe fn raise(l: State, args: fmt::Arguments) -> ! {
+    let mut m = MsgBuf::new();
+    let _ = m.write_fmt(args);
+    ffi::luaL_error(l, c"%s".as_ptr(), m.c_str());
+    ffi::lua_error(l)
+}
+
+/// `luaL_argerror`: "bad argument #n to 'name' (msg)", naming the function from the call site.
+unsafe fn arg_error(l: State, narg: c_int, args: fmt::Arguments) -> ! {
+    let mut m = MsgBuf::new();
+    let _ = m.write_fmt(args);
+    ffi::luaL_argerror(l, narg, m.c_str());
+    ffi::lua_error(l)
+}
+
+/// `luaL_checkstack` of Lua 5.1 (mlua's compat version reserves 20 more slots).
+unsafe fn check_stack(l: State, n: c_int, msg: &CStr) {
+    if ffi::lua_checkstack(l, n) == 0 {
+        ffi::luaL_error(l, c"stack overflow (%s)".as_ptr(), msg.as_ptr());
+    }
+}
+
+/// `luaL_checkstack` for code whose stack holds `adj` more (or fewer) slots in the C library
+/// than here: the verdict is the C one, and the real stack is grown as well.
+unsafe fn check_stack_as(l: State, n: c_int, adj: c_int, msg: &CStr) {
+    if ffi::lua_gettop(l) + adj + n > MAX_C_STACK || ffi::lua_checkstack(l, n) == 0 {
+        ffi::luaL_error(l, c"stack overflow (%s)".as_ptr(), msg.as_ptr());
+    }
+}
+
+/// `(int)x` as x86-64 computes it (`cvttsd2si`): out of range and NaN give `INT_MIN`.
+fn c_int_of(x: f64) -> i32 {
+    if x.is_nan() || x >= 2147483648.0 || x <= -2147483649.0 {
+        i32::MIN
+    } else {
+        x as i32
+    }
+}
+
+/// `(int64_t)x` as x86-64 computes it: out of range and NaN give `INT64_MIN`.
+fn c_i64_of(x: f64) -> i64 {
+    if x.is_nan() || x >= 9223372036854775808.0 || x < -9223372036854775808.0 {
+        i64::MIN
+    } else {
+        x as i64
+    }
+}
+
+/// `(uint64_t)x` as gcc computes it on x86-64 (two `cvttsd2si` paths split at 2^63).
+fn c_u64_of(x: f64) -> u64 {
+    if x >= 9223372036854775808.0 {
+        (c_i64_of(x - 9223372036854775808.0) as u64) ^ (1 << 63)
+    } else {
+        c_i64_of(x) as u64
+    }
+}
+
+/// `__gc` of a userdata holding a Rust value: takes the value out (dropping it) and leaves a
+/// default one behind, so a second call does nothing harmful.
+unsafe extern "C-unwind" fn gc_take<T: Default>(l: State) -> c_int {
+    let p = ffi::lua_touserdata(l, 1) as *mut T;
+    if !p.is_null() {
+        drop(std::mem::take(&mut *p));
+    }
+    0
+}
+
+/// Pushes a new userdata holding `T::default()`, with a `__gc` that drops it. The metatable is
+/// shared per `name` (in the registry) and hidden from `getmetatable`.
+unsafe fn push_userdata<T: Default>(l: State, name: &CStr) -> *mut T {
+    const { assert!(align_of::<T>() <= 8) };
+    let p = ffi::lua_newuserdata(l, size_of::<T>()) as *mut T;
+    // No Lua call between building the value and storing it: nothing to leak if one raises.
+    ptr::write(p, T::default());
+    if ffi::luaL_newmetatable_(l, name.as_ptr()) != 0 {
+        ffi::lua_pushcclosure(l, gc_take::<T>, 0);
+        ffi::lua_setfield(l, -2, c"__gc".as_ptr());
+        ffi::lua_pushboolean(l, 0);
+        ffi::lua_setfield(l, -2, c"__metatable".as_ptr());
+    }
+    ffi::lua_setmetatable(l, -2);
+    p
+}
+
+/// Working memory a library function reuses between calls: an output buffer and a stack of
+/// frames for the iterative walks (nesting can go thousands deep; Rust recursion would risk the
+/// thread's stack).
+struct Scratch<F> {
+    buf: Vec<u8>,
+    frames: Vec<F>,
+    busy: bool,
+}
+
+impl<F> Default for Scratch<F> {
+    fn default() -> Self {
+        Scratch {
+            buf: Vec::new(),
+            frames: Vec::new(),
+            busy: false,
+        }
+    }
+}
+
+/// A `Scratch` lent to one call: the shared one when free, else (a re-entrant call, or one left
+/// marked busy by an error) a temporary userdata pushed on the stack, collected by the GC.
+#[derive(Clone, Copy)]
+struct Lease<F> {
+    s: *mut Scratch<F>,
+    shared: bool,
+}
+
+impl<F: 'static> Lease<F> {
+    /// Borrows `shared`'s buffers, emptied. `pushed()` tells whether a slot was pushed.
+    unsafe fn take(l: State, shared: *mut Scratch<F>, name: &CStr) -> Lease<F> {
+        if !(*shared).busy {
+            (*shared).busy = true;
+            (*shared).buf.clear();
+            (*shared).frames.clear();
+            Lease {
+                s: shared,
+                shared: true,
+            }
+        } else {
+            Lease {
+                s: push_userdata::<Scratch<F>>(l, name),
+                shared: false,
+            }
+        }
+    }
+
+    fn pushed(&self) -> bool {
+        !self.shared
+    }
+
+    /// Ends the loan. Shared buffers grown past `keep_limit` bytes are freed.
+    unsafe fn release(&self, keep_limit: usize) {
+        if self.shared {
+            let s = &mut *self.s;
+            s.busy = false;
+            if s.buf.capacity() > keep_limit {
+                s.buf = Vec::new();
+            }
+            if s.frames.capacity() * size_of::<F>() > keep_limit {
+                s.frames = Vec::new();
+            }
+        }
+    }
+
+    /// The output buffer. Unbounded lifetime: valid until `release`, and the caller must not
+    /// hold two of these at once.
+    unsafe fn buf<'b>(&self) -> &'b mut Vec<u8> {
+        &mut (*self.s).buf
+    }
+
+    /// The frame stack (a field apart from the buffer). Valid until `release`.
+    unsafe fn frames<'b>(&self) -> &'b mut Vec<F> {
+        &mut (*self.s).frames
+    }
+}
+
+/// Appends bytes to a fixed array, dropping what does not fit.
+struct Out<'a> {
+    out: &'a mut [u8; 32],
+    n: usize,
+}
+
+impl Out<'_> {
+    fn put(&mut self, b: u8) {
+        if let Some(slot) = self.out.get_mut(self.n) {
+            *slot = b;
+            self.n += 1;
+        }
+    }
+
+    fn put_all(&mut self, s: &[u8]) {
+        for &b in s {
+            self.put(b);
+        }
+    }
+}
+
+/// Formats `x` as C's `printf("%.<prec>g", x)` into `out`, returning the length (at most 32).
+fn format_g(out: &mut [u8; 32], x: f64, prec: usize) -> usize {
+    let prec = prec.clamp(1, 17);
+    let mut o = Out { out, n: 0 };
+    if x.is_nan() || x.is_infinite() {
+        if x.is_sign_negative() {
+            o.put(b'-');
+        }
+        o.put_all(if x.is_nan() { b"nan" } else { b"inf" });
+        return o.n;
+    }
+    // Rust's `{:e}` is exact and rounds ties to even as glibc does: take its digits and
+    // exponent, then lay them out as %g would.
+    let mut e = MsgBuf::new();
+    let _ = write!(e, "{:.*e}", prec - 1, x);
+    let s = e.as_bytes();
+    let (neg, s) = match s.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, s),
+    };
+    let epos = s.iter().position(|&b| b == b'e').unwrap_or(s.len());
+    let mut digits = [0u8; 20];
+    let mut nd = 0;
+    for &b in &s[..epos] {
+        if b.is_ascii_digit() && nd < digits.len() {
+            digits[nd] = b;
+            nd += 1;
+        }
+    }
+    let mut exp: i32 = 0;
+    let mut eneg = false;
+    for &b in s.get(epos + 1..).unwrap_or(&[]) {
+        match b {
+            b'-' => eneg = true,
+            b'0'..=b'9' => exp = exp.saturating_mul(10).saturating_add((b - b'0') as i32),
+            _ => {}
+        }
+    }
+    if eneg {
+        exp = -exp;
+    }
+    // %g drops trailing zeros of the significant digits.
+    while nd > 1 && digits[nd - 1] == b'0' {
+        nd -= 1;
+    }
+    if neg {
+        o.put(b'-');
+    }
+    if exp < -4 || exp >= prec as i32 {
+        o.put(digits[0]);
+        if nd > 1 {
+            o.put(b'.');
+            o.put_all(&digits[1..nd]);
+        }
+        o.put(b'e');
+        o.put(if exp < 0 { b'-' } else { b'+' });
+        let a = exp.unsigned_abs();
+        if a >= 100 {
+            o.put(b'0' + (a / 100 % 10) as u8);
+        }
+        o.put(b'0' + (a / 10 % 10) as u8);
+        o.put(b'0' + (a % 10) as u8);
+    } else if exp < 0 {
+        o.put_all(b"0.");
+        for _ in 0..(-exp - 1) {
+            o.put(b'0');
+        }
+        o.put_all(&digits[..nd]);
+    } else {
+        let int_digits = exp as usize + 1;
+        for i in 0..int_digits {
+            o.put(if i < nd { digits[i] } else { b'0' });
+        }
+        if nd > int_digits {
+            o.put(b'.');
+            o.put_all(&digits[int_digits..nd]);
+        }
+    }
+    o.n
+}
+
+/// Unit-test helpers: a Lua state with the libraries, and a runner returning a chunk's result
+/// as text (or "ERR:" and the error message).
+#[cfg(test)]
+mod testutil {
+    use mlua::Lua;
+
+    pub fn lua() -> Lua {
+        let lua = Lua::new();
+        super::open(&lua, &lua.globals()).expect("open libs");
+        lua
+    }
+
+    /// A `hex(s)` helper for binary results, defined the same way in the oracle runs.
+    const HEX: &str = "local function hex(s) return (string.gsub(s, '.', function(c) \
+        return string.format('%02x', string.byte(c)) end)) end";
+
+    /// Runs `code` (a function body) under pcall; returns `tostring` of its first result.
+    pub fn run(lua: &Lua, code: &str) -> String {
+        let wrapped = format!(
+            "{HEX} local ok, r = pcall(function() {code} end) \
+             if ok then return tostring(r) else return 'ERR:' .. tostring(r) end"
+        );
+        // Redis names the chunk "@user_script": error positions read "user_script:1:".
+        match lua
+            .load(&wrapped)
+            .set_name("@user_script")
+            .eval::<mlua::String>()
+        {
+            Ok(s) => String::from_utf8_lossy(&s.as_bytes()).into_owned(),
+            Err(e) => format!("LOADERR:{e}"),
+        }
+    }
+
+    /// Checks each (code, expected) pair, reporting every mismatch at once.
+    pub fn check_all(cases: &[(&str, &str)]) {
+        let lua = lua();
+        let mut bad = Vec::new();
+        for (code, want) in cases {
+            let got = run(&lua, code);
+            if got != *want {
+                bad.push(format!("{code}\n   got: {got:?}\n  want: {want:?}"));
+            }
+        }
+        assert!(bad.is_empty(), "{} mismatches:\n{}", bad.len(), bad.join("\n"));
+    }
 }
