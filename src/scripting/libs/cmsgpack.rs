@@ -10,7 +10,7 @@ use std::ffi::{c_int, CStr};
 
 use mlua::ffi;
 
-use super::{check_stack, check_stack_as, raise, Lease, Scratch, State};
+use super::{check_stack, raise, Lease, Scratch, State};
 
 /// Buffers above this size are freed after a call instead of kept for the next one.
 const KEEP_LIMIT: usize = 1 << 16;
@@ -118,12 +118,29 @@ fn encode_number(buf: &mut Vec<u8>, n: f64) {
     }
 }
 
+/// A `luaL_checkstack` that failed: the message to raise once the scratch is returned.
+type Overflow = &'static CStr;
+
+/// `lua_checkstack` as the C library would see it, its stack holding `adj` more slots.
+unsafe fn room(l: State, n: c_int, adj: c_int, msg: Overflow) -> Result<(), Overflow> {
+    if ffi::lua_gettop(l) + adj + n > super::MAX_C_STACK || ffi::lua_checkstack(l, n) == 0 {
+        return Err(msg);
+    }
+    Ok(())
+}
+
+/// Raises `luaL_checkstack`'s error.
+unsafe fn overflow(l: State, msg: Overflow) -> ! {
+    ffi::luaL_error(l, c"stack overflow (%s)".as_ptr(), msg.as_ptr());
+    ffi::lua_error(l)
+}
+
 /// `table_is_an_array`: keys exactly 1..n (raw walk).
-unsafe fn table_is_an_array(l: State, adj: c_int) -> bool {
+unsafe fn table_is_an_array(l: State, adj: c_int) -> Result<bool, Overflow> {
     let top = ffi::lua_gettop(l);
     let mut count: i32 = 0;
     let mut max: i32 = 0;
-    check_stack_as(l, 2, adj, c"in function table_is_an_array");
+    room(l, 2, adj, c"in function table_is_an_array")?;
     ffi::lua_pushnil(l);
     while ffi::lua_next(l, -2) != 0 {
         ffi::lua_settop(l, -2);
@@ -135,7 +152,7 @@ unsafe fn table_is_an_array(l: State, adj: c_int) -> bool {
         // `(int)n == n` rejects NaN, fractions and anything past INT_MAX.
         if n <= 0.0 || n.is_nan() || n.is_infinite() || super::c_int_of(n) as f64 != n {
             ffi::lua_settop(l, top);
-            return false;
+            return Ok(false);
         }
         let n = super::c_int_of(n);
         if n > max {
@@ -144,12 +161,17 @@ unsafe fn table_is_an_array(l: State, adj: c_int) -> bool {
         count = count.wrapping_add(1);
     }
     ffi::lua_settop(l, top);
-    max == count
+    Ok(max == count)
 }
 
 /// Packs the value on top of the stack and pops it. `adj` is how many more slots the C
 /// library's stack holds at this point than ours (it keeps each packed argument's string).
-unsafe fn encode_value(l: State, buf: *mut Vec<u8>, level: i32, adj: c_int) {
+unsafe fn encode_value(
+    l: State,
+    buf: *mut Vec<u8>,
+    level: i32,
+    adj: c_int,
+) -> Result<(), Overflow> {
     let mut t = ffi::lua_type(l, -1);
     if t == ffi::LUA_TTABLE && level == MAX_NESTING {
         t = ffi::LUA_TNIL;
@@ -169,18 +191,18 @@ unsafe fn encode_value(l: State, buf: *mut Vec<u8>, level: i32, adj: c_int) {
         }
         ffi::LUA_TNUMBER => encode_number(&mut *buf, ffi::lua_tonumber(l, -1)),
         ffi::LUA_TTABLE => {
-            if table_is_an_array(l, adj) {
+            if table_is_an_array(l, adj)? {
                 let len = ffi::lua_objlen(l, -1);
                 encode_header(&mut *buf, len as u64, 0x90, 0xdc, 0xdd);
-                check_stack_as(l, 1, adj, c"in function mp_encode_lua_table_as_array");
+                room(l, 1, adj, c"in function mp_encode_lua_table_as_array")?;
                 for j in 1..=len {
                     ffi::lua_pushnumber(l, j as f64);
-                    // Not raw: an __index metamethod is honoured, as in C.
+                    // lua_gettable as in C; every key is present, so no metamethod runs.
                     ffi::lua_gettable_(l, -2);
-                    encode_value(l, buf, level + 1, adj);
+                    encode_value(l, buf, level + 1, adj)?;
                 }
             } else {
-                check_stack_as(l, 3, adj, c"in function mp_encode_lua_table_as_map");
+                room(l, 3, adj, c"in function mp_encode_lua_table_as_map")?;
                 let mut len: u64 = 0;
                 ffi::lua_pushnil(l);
                 while ffi::lua_next(l, -2) != 0 {
@@ -191,14 +213,15 @@ unsafe fn encode_value(l: State, buf: *mut Vec<u8>, level: i32, adj: c_int) {
                 ffi::lua_pushnil(l);
                 while ffi::lua_next(l, -2) != 0 {
                     ffi::lua_pushvalue(l, -2);
-                    encode_value(l, buf, level + 1, adj);
-                    encode_value(l, buf, level + 1, adj);
+                    encode_value(l, buf, level + 1, adj)?;
+                    encode_value(l, buf, level + 1, adj)?;
                 }
             }
         }
         _ => (*buf).push(0xc0),
     }
     ffi::lua_settop(l, -2);
+    Ok(())
 }
 
 /// `cmsgpack.pack(...)`: the arguments packed one after the other.
@@ -216,9 +239,14 @@ unsafe extern "C-unwind" fn pack(l: State) -> c_int {
     for i in 1..=nargs {
         // C has the strings of arguments 1..i-1 on its stack; ours may hold the lease.
         let adj = (i - 1) - pushed;
-        check_stack_as(l, 1, adj, c"in function mp_check");
-        ffi::lua_pushvalue(l, i);
-        encode_value(l, buf, 0, adj);
+        let done = room(l, 1, adj, c"in function mp_check").and_then(|()| {
+            ffi::lua_pushvalue(l, i);
+            encode_value(l, buf, 0, adj)
+        });
+        if let Err(msg) = done {
+            lease.release(KEEP_LIMIT);
+            overflow(l, msg);
+        }
     }
     super::push_bytes(l, &*buf);
     lease.release(KEEP_LIMIT);
@@ -233,6 +261,10 @@ enum DecodeError {
     Eof,
     /// A byte that starts no value lua-cmsgpack knows.
     BadFormat,
+    /// The Lua stack is full.
+    Stack(Overflow),
+    /// A map key Lua tables refuse ("table index is nil" / "is NaN").
+    Index(&'static str),
 }
 
 const TOO_MANY: &CStr = c"too many return values at once; use unpack_one or unpack_limit instead.";
@@ -257,7 +289,7 @@ unsafe fn decode_one(
         let Some(&tag) = rest.first() else {
             return Err(DecodeError::Eof);
         };
-        check_stack(l, 1, TOO_MANY);
+        room(l, 1, 0, TOO_MANY).map_err(DecodeError::Stack)?;
         // Takes `n` bytes of the value (header included) or fails with Eof.
         let need = |n: usize| -> Result<&[u8], DecodeError> {
             rest.get(..n).ok_or(DecodeError::Eof)
@@ -372,7 +404,7 @@ unsafe fn decode_one(
         if let Some((is_array, len)) = container {
             ffi::lua_createtable(l, 0, 0);
             if is_array {
-                check_stack(l, 1, c"in function mp_decode_to_lua_array");
+                room(l, 1, 0, c"in function mp_decode_to_lua_array").map_err(DecodeError::Stack)?;
                 if len > 0 {
                     frames.push(Frame::Array { left: len, next: 2 });
                     ffi::lua_pushnumber(l, 1.0);
@@ -390,7 +422,7 @@ unsafe fn decode_one(
             };
             match top {
                 Frame::Array { left, next } => {
-                    ffi::lua_settable(l, -3);
+                    ffi::lua_rawset(l, -3);
                     *left -= 1;
                     if *left == 0 {
                         frames.pop();
@@ -405,8 +437,16 @@ unsafe fn decode_one(
                         *value = true;
                         continue 'value;
                     }
-                    // Not raw: a nil or NaN key raises "table index is nil/NaN", as in C.
-                    ffi::lua_settable(l, -3);
+                    // C's lua_settable raises for these keys; the error is raised by the
+                    // caller once the scratch is returned.
+                    match ffi::lua_type(l, -2) {
+                        ffi::LUA_TNIL => return Err(DecodeError::Index("table index is nil")),
+                        ffi::LUA_TNUMBER if ffi::lua_tonumber(l, -2).is_nan() => {
+                            return Err(DecodeError::Index("table index is NaN"))
+                        }
+                        _ => {}
+                    }
+                    ffi::lua_rawset(l, -3);
                     *value = false;
                     *left -= 1;
                     if *left == 0 {
@@ -458,16 +498,17 @@ unsafe fn unpack_full(l: State, limit: ffi::lua_Integer, offset: ffi::lua_Intege
             Ok(()) => {}
             Err(e) => {
                 lease.release(KEEP_LIMIT);
-                raise(
-                    l,
-                    format_args!(
-                        "{}",
-                        match e {
-                            DecodeError::Eof => "Missing bytes in input.",
-                            DecodeError::BadFormat => "Bad data format in input.",
-                        }
-                    ),
-                );
+                let msg = match e {
+                    DecodeError::Eof => "Missing bytes in input.",
+                    DecodeError::BadFormat => "Bad data format in input.",
+                    DecodeError::Stack(msg) => overflow(l, msg),
+                    DecodeError::Index(msg) => {
+                        // A VM error: no position prefix.
+                        super::push_bytes(l, msg.as_bytes());
+                        ffi::lua_error(l)
+                    }
+                };
+                raise(l, format_args!("{msg}"));
             }
         }
         cnt += 1;
@@ -539,5 +580,250 @@ pub(super) unsafe fn open(l: State) {
     for (k, v) in meta {
         ffi::lua_pushstring_(l, v.as_ptr());
         ffi::lua_setfield(l, -2, k.as_ptr());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testutil::check_all;
+
+    /// Each expectation is what Redis 7.0.15 returned for the same snippet, run as
+    /// `redis-cli -p 7311 eval "<hex helper> local ok, r = pcall(function() <snippet> end)
+    /// if ok then return tostring(r) else return 'ERR:' .. tostring(r) end" 0`
+    /// (the wrapper of `testutil::run`).
+    #[test]
+    fn cmsgpack_matches_redis() {
+        check_all(&[
+            // integers at each width boundary
+            ("return hex(cmsgpack.pack(0))", "00"),
+            ("return hex(cmsgpack.pack(1))", "01"),
+            ("return hex(cmsgpack.pack(127))", "7f"),
+            ("return hex(cmsgpack.pack(128))", "cc80"),
+            ("return hex(cmsgpack.pack(255))", "ccff"),
+            ("return hex(cmsgpack.pack(256))", "cd0100"),
+            ("return hex(cmsgpack.pack(65535))", "cdffff"),
+            ("return hex(cmsgpack.pack(65536))", "ce00010000"),
+            ("return hex(cmsgpack.pack(4294967295))", "ceffffffff"),
+            ("return hex(cmsgpack.pack(4294967296))", "cf0000000100000000"),
+            ("return hex(cmsgpack.pack(2^53))", "cf0020000000000000"),
+            ("return hex(cmsgpack.pack(2^63))", "ca5f000000"),
+            ("return hex(cmsgpack.pack(-1))", "ff"),
+            ("return hex(cmsgpack.pack(-32))", "e0"),
+            ("return hex(cmsgpack.pack(-33))", "d0df"),
+            ("return hex(cmsgpack.pack(-128))", "d080"),
+            ("return hex(cmsgpack.pack(-129))", "d1ff7f"),
+            ("return hex(cmsgpack.pack(-32768))", "d18000"),
+            ("return hex(cmsgpack.pack(-32769))", "d2ffff7fff"),
+            ("return hex(cmsgpack.pack(-2147483648))", "d280000000"),
+            ("return hex(cmsgpack.pack(-2147483649))", "d3ffffffff7fffffff"),
+            ("return hex(cmsgpack.pack(-2^63))", "d38000000000000000"),
+            ("return hex(cmsgpack.pack(-2^64))", "cadf800000"),
+            ("return hex(cmsgpack.pack(-0.0))", "00"),
+            // floats and doubles
+            ("return hex(cmsgpack.pack(0.5))", "ca3f000000"),
+            ("return hex(cmsgpack.pack(1.5))", "ca3fc00000"),
+            ("return hex(cmsgpack.pack(-2.25))", "cac0100000"),
+            ("return hex(cmsgpack.pack(0.1))", "cb3fb999999999999a"),
+            ("return hex(cmsgpack.pack(3.14159))", "cb400921f9f01b866e"),
+            ("return hex(cmsgpack.pack(1/0))", "ca7f800000"),
+            ("return hex(cmsgpack.pack(-1/0))", "caff800000"),
+            ("return hex(cmsgpack.pack(0/0))", "cbfff8000000000000"),
+            ("return hex(cmsgpack.pack(1e300))", "cb7e37e43c8800759c"),
+            ("return hex(cmsgpack.pack(1e-300))", "cb01a56e1fc2f8f359"),
+            ("return hex(cmsgpack.pack(2^100))", "ca71800000"),
+            // strings at length boundaries
+            ("return hex(cmsgpack.pack(''))", "a0"),
+            ("return hex(cmsgpack.pack('a'))", "a161"),
+            ("return hex(cmsgpack.pack(string.rep('x', 31)))", "bf78787878787878787878787878787878787878787878787878787878787878"),
+            ("return hex(string.sub(cmsgpack.pack(string.rep('x', 32)), 1, 3))", "d92078"),
+            ("return #cmsgpack.pack(string.rep('x', 32))", "34"),
+            ("return hex(string.sub(cmsgpack.pack(string.rep('x', 255)), 1, 3))", "d9ff78"),
+            ("return hex(string.sub(cmsgpack.pack(string.rep('x', 256)), 1, 4))", "da010078"),
+            ("return hex(string.sub(cmsgpack.pack(string.rep('x', 65535)), 1, 4))", "daffff78"),
+            ("return hex(string.sub(cmsgpack.pack(string.rep('x', 65536)), 1, 6))", "db0001000078"),
+            ("return #cmsgpack.pack(string.rep('x', 65536))", "65541"),
+            ("return hex(cmsgpack.pack('a\\0b'))", "a3610062"),
+            // other types
+            ("return hex(cmsgpack.pack(true))", "c3"),
+            ("return hex(cmsgpack.pack(false))", "c2"),
+            ("return hex(cmsgpack.pack(nil))", "c0"),
+            ("return hex(cmsgpack.pack(tostring))", "c0"),
+            ("return hex(cmsgpack.pack(cjson.null))", "c0"),
+            ("return hex(cmsgpack.pack(coroutine.create(function() end)))", "c0"),
+            // tables
+            ("return hex(cmsgpack.pack({}))", "90"),
+            ("return hex(cmsgpack.pack({1, 2, 3}))", "93010203"),
+            ("return hex(cmsgpack.pack({1, nil, 3}))", "8201010303"),
+            ("return hex(cmsgpack.pack({[1]=1, [2]=2, [4]=4}))", "83010102020404"),
+            ("return hex(cmsgpack.pack({a=1}))", "81a16101"),
+            ("return hex(cmsgpack.pack({[0]=1}))", "810001"),
+            ("return hex(cmsgpack.pack({[1.5]=1}))", "81ca3fc0000001"),
+            ("return hex(cmsgpack.pack({[-1]=1}))", "81ff01"),
+            ("return hex(cmsgpack.pack({[2^31]=1}))", "81ce8000000001"),
+            ("return hex(cmsgpack.pack({[true]=1}))", "81c301"),
+            ("return hex(cmsgpack.pack({[{}]=1}))", "819001"),
+            ("return hex(cmsgpack.pack({{}, {{}}}))", "92909190"),
+            ("return hex(cmsgpack.pack({x={y={z={1}}}}))", "81a17881a17981a17a9101"),
+            ("local t = {} for i=1,15 do t[i]=i end return hex(cmsgpack.pack(t))", "9f0102030405060708090a0b0c0d0e0f"),
+            ("local t = {} for i=1,16 do t[i]=i end return hex(cmsgpack.pack(t))", "dc00100102030405060708090a0b0c0d0e0f10"),
+            ("local t = {} for i=1,65535 do t[i]=0 end return hex(string.sub(cmsgpack.pack(t), 1, 4))", "dcffff00"),
+            ("local t = {} for i=1,65536 do t[i]=0 end return hex(string.sub(cmsgpack.pack(t), 1, 6))", "dd0001000000"),
+            ("local t = {} for i=1,15 do t['k'..i]=i end return hex(string.sub(cmsgpack.pack(t), 1, 1))", "8f"),
+            ("local t = {} for i=1,16 do t['k'..i]=i end return hex(string.sub(cmsgpack.pack(t), 1, 3))", "de0010"),
+            ("local t = {} for i=1,70000 do t['k'..i]=i end return hex(string.sub(cmsgpack.pack(t), 1, 5))", "df00011170"),
+            ("local t = {a=1, b=2, c=3, d=4} return hex(cmsgpack.pack(t))", "84a16101a16404a16303a16202"),
+            ("local t = {1, 2, x='y', [10]=5} return hex(cmsgpack.pack(t))", "84010102020a05a178a179"),
+            ("local t = {} t[1] = t return hex(cmsgpack.pack(t))", "91919191919191919191919191919191c0"),
+            ("local t = {} t.a = t return hex(cmsgpack.pack(t))", "81a16181a16181a16181a16181a16181a16181a16181a16181a16181a16181a16181a16181a16181a16181a16181a161c0"),
+            ("local t = {} local c = t for i=1,20 do c[1] = {} c = c[1] end return hex(cmsgpack.pack(t))", "91919191919191919191919191919191c0"),
+            ("local t = {} local c = t for i=1,14 do c[1] = {} c = c[1] end return hex(cmsgpack.pack(t))", "919191919191919191919191919190"),
+            ("local t = {} local c = t for i=1,15 do c[1] = {} c = c[1] end return hex(cmsgpack.pack(t))", "91919191919191919191919191919190"),
+            ("local t = {} local c = t for i=1,14 do c[{}] = {} c = c[next(c)] end return hex(cmsgpack.pack(t))", "8190819081908190819081908190819081908190819081908190819090"),
+            ("local t = setmetatable({1, 2}, {__index = function(t, k) return 'z' end}) return hex(cmsgpack.pack(t))", "920102"),
+            ("local t = setmetatable({}, {__index = function(t, k) return 'z' end}) return hex(cmsgpack.pack(t))", "90"),
+            ("local t = setmetatable({1, 2}, {__index = function(t, k) error('boom') end}) return hex(cmsgpack.pack(t))", "920102"),
+            // multiple args
+            ("return hex(cmsgpack.pack(1, 2, 3))", "010203"),
+            ("return hex(cmsgpack.pack('a', {1}, nil, true))", "a1619101c0c3"),
+            ("return cmsgpack.pack()", "ERR:user_script:1: bad argument #0 to 'pack' (MessagePack pack needs input.)"),
+            ("local ok, e = pcall(cmsgpack.pack) return e", "bad argument #0 to '?' (MessagePack pack needs input.)"),
+            ("local t = {} for i=1,4000 do t[i]=i end return #cmsgpack.pack(unpack(t))", "11618"),
+            ("local t = {} for i=1,4001 do t[i]=i end return #cmsgpack.pack(unpack(t))", "ERR:user_script:1: bad argument #0 to 'pack' (Too many arguments for MessagePack pack.)"),
+            ("local t = {} for i=1,3990 do t[i]=i end t[3990] = {{{{{{{{{{{{{{{{{{}}}}}}}}}}}}}}}}}} return #cmsgpack.pack(unpack(t))", "11602"),
+            ("local t = {} for i=1,3999 do t[i]=i end t[3999] = {{{{{{{{{{{{{{{{{{}}}}}}}}}}}}}}}}}} return #cmsgpack.pack(unpack(t))", "ERR:user_script:1: stack overflow (in function table_is_an_array)"),
+            ("local t = {} for i=1,3999 do t[i]=i end t[3999] = {a={b={c={d={e={f={}}}}}}} return #cmsgpack.pack(unpack(t))", "ERR:user_script:1: stack overflow (in function mp_encode_lua_table_as_map)"),
+            ("local t = {} for i=1,4000 do t[i]=i end t[1] = {a={b={}}} return #cmsgpack.pack(unpack(t))", "11624"),
+            // unpack
+            ("return cmsgpack.unpack(cmsgpack.pack(123))", "123"),
+            ("return cmsgpack.unpack(cmsgpack.pack(-123456))", "-123456"),
+            ("return cmsgpack.unpack(cmsgpack.pack(0.1))", "0.1"),
+            ("return cmsgpack.unpack(cmsgpack.pack(1.5))", "1.5"),
+            ("return cmsgpack.unpack(cmsgpack.pack(2^63))", "9.2233720368548e+18"),
+            ("return cmsgpack.unpack(cmsgpack.pack(-2^63))", "-9.2233720368548e+18"),
+            ("return cmsgpack.unpack(cmsgpack.pack(2^53 + 1))", "9.007199254741e+15"),
+            ("return cmsgpack.unpack('\\207\\255\\255\\255\\255\\255\\255\\255\\255')", "-1"),
+            ("return cmsgpack.unpack('\\207\\128\\0\\0\\0\\0\\0\\0\\0')", "-9.2233720368548e+18"),
+            ("return cmsgpack.unpack('\\207\\0\\0\\0\\0\\0\\0\\0\\1')", "1"),
+            ("return cmsgpack.unpack('\\211\\255\\255\\255\\255\\255\\255\\255\\255')", "-1"),
+            ("return cmsgpack.unpack('\\211\\128\\0\\0\\0\\0\\0\\0\\0')", "-9.2233720368548e+18"),
+            ("return cmsgpack.unpack('\\204\\200')", "200"),
+            ("return cmsgpack.unpack('\\208\\200')", "-56"),
+            ("return cmsgpack.unpack('\\205\\255\\254')", "65534"),
+            ("return cmsgpack.unpack('\\209\\255\\254')", "-2"),
+            ("return cmsgpack.unpack('\\209\\128\\1')", "-32767"),
+            ("return cmsgpack.unpack('\\206\\255\\255\\255\\254')", "4294967294"),
+            ("return cmsgpack.unpack('\\210\\255\\255\\255\\254')", "-2"),
+            ("return cmsgpack.unpack('\\202\\63\\192\\0\\0')", "1.5"),
+            ("return cmsgpack.unpack('\\202\\127\\192\\0\\0')", "nan"),
+            ("return cmsgpack.unpack('\\203\\64\\9\\33\\251\\84\\68\\45\\24')", "3.1415926535898"),
+            ("return cmsgpack.unpack('\\192')", "nil"),
+            ("return cmsgpack.unpack('\\194')", "false"),
+            ("return cmsgpack.unpack('\\195')", "true"),
+            ("return cmsgpack.unpack('\\127')", "127"),
+            ("return cmsgpack.unpack('\\224')", "-32"),
+            ("return cmsgpack.unpack('\\255')", "-1"),
+            ("return cmsgpack.unpack('\\163abc')", "abc"),
+            ("return cmsgpack.unpack('\\217\\3abc')", "abc"),
+            ("return cmsgpack.unpack('\\218\\0\\3abc')", "abc"),
+            ("return cmsgpack.unpack('\\219\\0\\0\\0\\3abc')", "abc"),
+            ("return cmsgpack.unpack('\\219\\0\\0\\0\\4abc')", "ERR:user_script:1: Missing bytes in input."),
+            ("return cmsgpack.unpack('\\163ab')", "ERR:user_script:1: Missing bytes in input."),
+            ("return cmsgpack.unpack('\\217')", "ERR:user_script:1: Missing bytes in input."),
+            ("return cmsgpack.unpack('\\217\\5ab')", "ERR:user_script:1: Missing bytes in input."),
+            ("return cmsgpack.unpack('\\204')", "ERR:user_script:1: Missing bytes in input."),
+            ("return cmsgpack.unpack('\\203\\1\\2')", "ERR:user_script:1: Missing bytes in input."),
+            ("return cmsgpack.unpack('\\193')", "ERR:user_script:1: Bad data format in input."),
+            ("return cmsgpack.unpack('\\196\\1a')", "ERR:user_script:1: Bad data format in input."),
+            ("return cmsgpack.unpack('\\212\\1\\2')", "ERR:user_script:1: Bad data format in input."),
+            ("return cmsgpack.unpack('')", "nil"),
+            ("return select('#', cmsgpack.unpack(''))", "0"),
+            ("return select('#', cmsgpack.unpack('\\1\\2\\3'))", "3"),
+            ("return select(3, cmsgpack.unpack('\\1\\2\\3'))", "3"),
+            ("return cjson.encode(cmsgpack.unpack('\\147\\1\\2\\3'))", "[1,2,3]"),
+            ("return cjson.encode(cmsgpack.unpack('\\144'))", "{}"),
+            ("return cjson.encode(cmsgpack.unpack('\\128'))", "{}"),
+            ("return cjson.encode(cmsgpack.unpack('\\130\\161a\\1\\161b\\2'))", "{\"a\":1,\"b\":2}"),
+            ("return cjson.encode(cmsgpack.unpack('\\220\\0\\2\\1\\2'))", "[1,2]"),
+            ("return cjson.encode(cmsgpack.unpack('\\221\\0\\0\\0\\2\\1\\2'))", "[1,2]"),
+            ("return cjson.encode(cmsgpack.unpack('\\222\\0\\1\\1\\2'))", "[2]"),
+            ("return cjson.encode(cmsgpack.unpack('\\223\\0\\0\\0\\1\\161k\\145\\1'))", "{\"k\":[1]}"),
+            ("return cjson.encode(cmsgpack.unpack('\\147\\1\\192\\3'))", "[1,null,3]"),
+            ("return cmsgpack.unpack('\\129\\192\\1')", "ERR:table index is nil"),
+            ("return cmsgpack.unpack('\\129\\203\\127\\248\\0\\0\\0\\0\\0\\0\\1')", "ERR:table index is NaN"),
+            ("return cjson.encode(cmsgpack.unpack('\\130\\1\\2\\1\\3'))", "[3]"),
+            ("return cmsgpack.unpack('\\147\\1\\2')", "ERR:user_script:1: Missing bytes in input."),
+            ("return cmsgpack.unpack('\\130\\1')", "ERR:user_script:1: Missing bytes in input."),
+            ("return cmsgpack.unpack('\\220\\0')", "ERR:user_script:1: Missing bytes in input."),
+            ("return cmsgpack.unpack('\\145\\193')", "ERR:user_script:1: Bad data format in input."),
+            ("return cmsgpack.unpack(5)", "53"),
+            ("return cmsgpack.unpack()", "ERR:user_script:1: bad argument #1 to 'unpack' (string expected, got no value)"),
+            ("return cmsgpack.unpack({})", "ERR:user_script:1: bad argument #1 to 'unpack' (string expected, got table)"),
+            ("return hex(cmsgpack.pack(cmsgpack.unpack(cmsgpack.pack({1, {a='b'}, 'c', 2.5}))))", "940181a161a162a163ca40200000"),
+            ("local t = {} for i=1,7999 do t[i]=1 end return select('#', cmsgpack.unpack(cmsgpack.pack(unpack(t))))", "ERR:user_script:1: bad argument #0 to 'pack' (Too many arguments for MessagePack pack.)"),
+            ("local t = {} for i=1,3000 do t[i]=1 end local s = string.rep(cmsgpack.pack(unpack(t)), 3) return select('#', cmsgpack.unpack(s))", "ERR:user_script:1: stack overflow (too many return values at once; use unpack_one or unpack_limit instead.)"),
+            ("local t = {} for i=1,3000 do t[i]=1 end local s = string.rep(cmsgpack.pack(unpack(t)), 2) .. string.rep('\\1', 1998) return select('#', cmsgpack.unpack(s))", "7998"),
+            ("local t = {} for i=1,3000 do t[i]=1 end local s = string.rep(cmsgpack.pack(unpack(t)), 2) .. string.rep('\\1', 1999) return select('#', cmsgpack.unpack(s))", "7999"),
+            ("return select('#', cmsgpack.unpack(string.rep('\\145', 3998) .. '\\1'))", "1"),
+            ("return select('#', cmsgpack.unpack(string.rep('\\145', 3999) .. '\\1'))", "1"),
+            ("return select('#', cmsgpack.unpack(string.rep('\\145', 4000) .. '\\1'))", "ERR:user_script:1: stack overflow (in function mp_decode_to_lua_array)"),
+            ("return select('#', cmsgpack.unpack(string.rep('\\129\\1', 3998) .. '\\1'))", "1"),
+            ("return select('#', cmsgpack.unpack(string.rep('\\129\\1', 4000) .. '\\1'))", "ERR:user_script:1: stack overflow (too many return values at once; use unpack_one or unpack_limit instead.)"),
+            ("return select('#', cmsgpack.unpack(string.rep('\\129\\145', 2000) .. '\\1'))", "ERR:user_script:1: Missing bytes in input."),
+            ("return select('#', cmsgpack.unpack(string.rep('\\145', 100000) .. '\\1'))", "ERR:user_script:1: stack overflow (in function mp_decode_to_lua_array)"),
+            // unpack_one / unpack_limit
+            ("return cmsgpack.unpack_one('\\1\\2\\3')", "1"),
+            ("return select(2, cmsgpack.unpack_one('\\1\\2\\3'))", "1"),
+            ("return select('#', cmsgpack.unpack_one('\\1\\2\\3'))", "2"),
+            ("return cmsgpack.unpack_one('\\1\\2\\3', 1)", "2"),
+            ("return select(2, cmsgpack.unpack_one('\\1\\2\\3', 1))", "2"),
+            ("return cmsgpack.unpack_one('\\1\\2\\3', 2)", "-1"),
+            ("return select(2, cmsgpack.unpack_one('\\1\\2\\3', 2))", "3"),
+            ("return cmsgpack.unpack_one('\\1\\2\\3', 3)", "-1"),
+            ("return select('#', cmsgpack.unpack_one('\\1\\2\\3', 3))", "1"),
+            ("return cmsgpack.unpack_one('\\1\\2\\3', 4)", "ERR:user_script:1: Start offset 4 greater than input length 3."),
+            ("return cmsgpack.unpack_one('\\1\\2\\3', -1)", "ERR:user_script:1: Invalid request to unpack with offset of -1 and limit of 3."),
+            ("return cmsgpack.unpack_one('\\1\\2\\3', 'x')", "ERR:user_script:1: bad argument #2 to 'unpack_one' (number expected, got string)"),
+            ("return cmsgpack.unpack_one('\\1\\2\\3', '1')", "2"),
+            ("return cmsgpack.unpack_one('\\1\\2\\3', 1.9)", "2"),
+            ("return cmsgpack.unpack_one('\\1\\2\\3', nil)", "1"),
+            ("return cmsgpack.unpack_one('')", "-1"),
+            ("return select('#', cmsgpack.unpack_one(''))", "1"),
+            ("return cmsgpack.unpack_one()", "ERR:user_script:1: bad argument #1 to 'unpack_one' (string expected, got no value)"),
+            ("return cmsgpack.unpack_one(nil, 1)", "ERR:user_script:1: bad argument #1 to 'unpack_one' (string expected, got nil)"),
+            ("return cmsgpack.unpack_one('\\147\\1')", "ERR:user_script:1: Missing bytes in input."),
+            ("return cmsgpack.unpack_limit('\\1\\2\\3', 2)", "2"),
+            ("return select('#', cmsgpack.unpack_limit('\\1\\2\\3', 2))", "3"),
+            ("return select(3, cmsgpack.unpack_limit('\\1\\2\\3', 2))", "2"),
+            ("return cmsgpack.unpack_limit('\\1\\2\\3', 3)", "-1"),
+            ("return cmsgpack.unpack_limit('\\1\\2\\3', 10)", "-1"),
+            ("return select('#', cmsgpack.unpack_limit('\\1\\2\\3', 10))", "4"),
+            ("return cmsgpack.unpack_limit('\\1\\2\\3', 0)", "1"),
+            ("return select('#', cmsgpack.unpack_limit('\\1\\2\\3', 0))", "3"),
+            ("return cmsgpack.unpack_limit('\\1\\2\\3', 0, 1)", "1"),
+            ("return select('#', cmsgpack.unpack_limit('\\1\\2\\3', 0, 1))", "1"),
+            ("return cmsgpack.unpack_limit('\\1\\2\\3', 2, 1)", "-1"),
+            ("return select(3, cmsgpack.unpack_limit('\\1\\2\\3', 2, 1))", "3"),
+            ("return cmsgpack.unpack_limit('\\1\\2\\3', -1)", "ERR:user_script:1: Invalid request to unpack with offset of 0 and limit of 3."),
+            ("return cmsgpack.unpack_limit('\\1\\2\\3', 1, -5)", "ERR:user_script:1: Invalid request to unpack with offset of -5 and limit of 3."),
+            ("return cmsgpack.unpack_limit('\\1\\2\\3', 1, 2^32 + 1)", "ERR:user_script:1: Start offset 1 greater than input length 3."),
+            ("return cmsgpack.unpack_limit('\\1\\2\\3', 1, 9)", "ERR:user_script:1: Start offset 9 greater than input length 3."),
+            ("return cmsgpack.unpack_limit('\\1\\2\\3')", "ERR:user_script:1: bad argument #2 to 'unpack_limit' (number expected, got no value)"),
+            ("return cmsgpack.unpack_limit('\\1\\2\\3', 'x')", "ERR:user_script:1: bad argument #2 to 'unpack_limit' (number expected, got string)"),
+            ("return cmsgpack.unpack_limit('\\1\\2\\3', 1, 'x')", "ERR:user_script:1: bad argument #3 to 'unpack_limit' (number expected, got string)"),
+            ("return cmsgpack.unpack_limit('\\1\\2', 2^40)", "-1"),
+            ("return select('#', cmsgpack.unpack_limit('\\1\\2', 2^40))", "3"),
+            ("return cmsgpack.unpack_limit('\\1\\2\\3\\4', 2, 3)", "-1"),
+            ("return select('#', cmsgpack.unpack_limit('\\1\\2\\3\\4', 2, 3))", "2"),
+            // module
+            ("return cmsgpack._VERSION", "lua-cmsgpack 0.4.0"),
+            ("return cmsgpack._COPYRIGHT", "Copyright (C) 2012, Salvatore Sanfilippo"),
+            ("return cmsgpack._DESCRIPTION", "MessagePack C implementation for Lua"),
+            ("return cmsgpack._NAME", "cmsgpack"),
+            ("local r = {} for k in pairs(cmsgpack) do r[#r+1] = k end return table.concat(r, ',')", "_DESCRIPTION,pack,_NAME,unpack,_COPYRIGHT,_VERSION,unpack_one,unpack_limit"),
+            ("local r = {} for k in pairs(bit) do r[#r+1] = k end return table.concat(r, ',')", "band,rshift,bor,bnot,bswap,bxor,tobit,ror,lshift,tohex,rol,arshift"),
+            ("local r = {} for k in pairs(struct) do r[#r+1] = k end return table.concat(r, ',')", "pack,size,unpack"),
+            ("local r = {} for k in pairs(cjson) do r[#r+1] = k end return table.concat(r, ',')", "_NAME,encode,decode_max_depth,_VERSION,decode_invalid_numbers,encode_keep_buffer,null,encode_number_precision,new,encode_max_depth,encode_invalid_numbers,decode,encode_sparse_array"),
+            ("return tostring(cjson.null)", "userdata: (nil)"),
+        ]);
     }
 }

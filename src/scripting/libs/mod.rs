@@ -118,14 +118,6 @@ unsafe fn check_stack(l: State, n: c_int, msg: &CStr) {
     }
 }
 
-/// `luaL_checkstack` for code whose stack holds `adj` more (or fewer) slots in the C library
-/// than here: the verdict is the C one, and the real stack is grown as well.
-unsafe fn check_stack_as(l: State, n: c_int, adj: c_int, msg: &CStr) {
-    if ffi::lua_gettop(l) + adj + n > MAX_C_STACK || ffi::lua_checkstack(l, n) == 0 {
-        ffi::luaL_error(l, c"stack overflow (%s)".as_ptr(), msg.as_ptr());
-    }
-}
-
 /// `(int)x` as x86-64 computes it (`cvttsd2si`): out of range and NaN give `INT_MIN`.
 fn c_int_of(x: f64) -> i32 {
     if x.is_nan() || x >= 2147483648.0 || x <= -2147483649.0 {
