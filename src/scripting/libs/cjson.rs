@@ -793,8 +793,8 @@ fn strtod(d: &Parser, p: usize) -> Option<(f64, usize)> {
     }
     if d.at(i) == b'0' && d.at(i + 1) | 0x20 == b'x' {
         let j = i + 2;
-        let digit_follows = hex_value(d.at(j)).is_some()
-            || (d.at(j) == b'.' && hex_value(d.at(j + 1)).is_some());
+        let digit_follows =
+            hex_value(d.at(j)).is_some() || (d.at(j) == b'.' && hex_value(d.at(j + 1)).is_some());
         if !digit_follows {
             // Only the "0" is a number.
             return Some((sign(0.0), i + 1));
@@ -1149,7 +1149,79 @@ pub(super) unsafe fn open(l: State) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testutil::check_all;
+    use super::super::testutil::{check_all, lua};
+
+    /// The number reader against C's strtod, reached through Lua's `tonumber` (Lua 5.1 reads
+    /// numbers with strtod, hex floats included): decoded values must be bit-identical.
+    #[test]
+    fn numbers_match_strtod() {
+        let lua = lua();
+        let check: mlua::Function = lua
+            .load(
+                "return function(s) \
+                   local a, b = cjson.decode(s), tonumber(s) \
+                   if a ~= a and b ~= b then return true end \
+                   return a == b and 1/a == 1/b end",
+            )
+            .eval()
+            .expect("chunk");
+        let mut texts: Vec<String> = [
+            "0",
+            "-0",
+            "1",
+            "0.1",
+            "1e308",
+            "1.8e308",
+            "4.9e-324",
+            "2.4e-324",
+            "2.5e-324",
+            "2.2250738585072011e-308",
+            "2.2250738585072014e-308",
+            "9007199254740993",
+            "0x1p-1074",
+            "0x1p-1075",
+            "0x1.8p-1074",
+            "0x3p-1076",
+            "0x1.fffffffffffff8p1023",
+            "0x1.fffffffffffff7p1023",
+            "0x1.00000000000008p0",
+            "0x1.00000000000018p0",
+            "0x1.000000000000080000001p0",
+            "0xABCDEF.0123456789p-20",
+            "0x.8",
+            "0x8.",
+            "1e-400",
+            "123456789012345678901234567890e-30",
+            "0.000000000000000000000000001e27",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let mut seed: u64 = 7;
+        let mut next = || {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
+            seed >> 33
+        };
+        for _ in 0..3000 {
+            let digits: String = (0..1 + next() % 25)
+                .map(|_| char::from(b'0' + (next() % 10) as u8))
+                .collect();
+            let point = 1 + next() as usize % digits.len();
+            let exp = next() as i64 % 700 - 350;
+            texts.push(
+                format!("{}.{}e{exp}", &digits[..point], &digits[point..]).replace(".e", "e"),
+            );
+            let hex: String = (0..1 + next() % 20)
+                .map(|_| char::from(b"0123456789abcdef"[(next() % 16) as usize]))
+                .collect();
+            texts.push(format!("0x{hex}p{}", next() as i64 % 2200 - 1100));
+        }
+        let bad: Vec<&String> = texts
+            .iter()
+            .filter(|t| !check.call::<bool>(t.as_str()).unwrap_or(false))
+            .collect();
+        assert!(bad.is_empty(), "{bad:?}");
+    }
 
     /// Each expectation is what Redis 7.0.15 returned for the same snippet, run as
     /// `redis-cli -p 7311 eval "<hex helper> local ok, r = pcall(function() <snippet> end)

@@ -231,7 +231,11 @@ unsafe extern "C-unwind" fn pack(l: State) -> c_int {
         super::arg_error(l, 0, format_args!("MessagePack pack needs input."));
     }
     if ffi::lua_checkstack(l, nargs) == 0 {
-        super::arg_error(l, 0, format_args!("Too many arguments for MessagePack pack."));
+        super::arg_error(
+            l,
+            0,
+            format_args!("Too many arguments for MessagePack pack."),
+        );
     }
     let lease = Lease::take(l, shared(l), SCRATCH);
     let buf: *mut Vec<u8> = lease.buf();
@@ -291,9 +295,8 @@ unsafe fn decode_one(
         };
         room(l, 1, 0, TOO_MANY).map_err(DecodeError::Stack)?;
         // Takes `n` bytes of the value (header included) or fails with Eof.
-        let need = |n: usize| -> Result<&[u8], DecodeError> {
-            rest.get(..n).ok_or(DecodeError::Eof)
-        };
+        let need =
+            |n: usize| -> Result<&[u8], DecodeError> { rest.get(..n).ok_or(DecodeError::Eof) };
         // A container's length, once its header is consumed.
         let mut container: Option<(bool, usize)> = None;
         match tag {
@@ -357,7 +360,7 @@ unsafe fn decode_one(
                 ffi::lua_pushnumber(l, f64::from_bits(be(&b[1..9])));
                 *pos += 9;
             }
-            0xd9 | 0xda | 0xdb => {
+            0xd9..=0xdb => {
                 let hl = match tag {
                     0xd9 => 2,
                     0xda => 3,
@@ -411,7 +414,10 @@ unsafe fn decode_one(
                     continue 'value;
                 }
             } else if len > 0 {
-                frames.push(Frame::Map { left: len, value: false });
+                frames.push(Frame::Map {
+                    left: len,
+                    value: false,
+                });
                 continue 'value;
             }
         }
@@ -520,7 +526,11 @@ unsafe fn unpack_full(l: State, limit: ffi::lua_Integer, offset: ffi::lua_Intege
     }
     if !decode_all {
         check_stack(l, 1, c"in function mp_unpack_full");
-        let next = if pos == len { -1 } else { pos as ffi::lua_Integer };
+        let next = if pos == len {
+            -1
+        } else {
+            pos as ffi::lua_Integer
+        };
         ffi::lua_pushinteger(l, next);
         ffi::lua_insert(l, 2);
         cnt += 1;
