@@ -27,6 +27,8 @@ pub struct Config {
     pub timeout: u64,
     pub slowlog_log_slower_than: i64,
     pub slowlog_max_len: usize,
+    /// busy-reply-threshold (alias lua-time-limit), ms: past it other clients get BUSY.
+    pub busy_reply_threshold: u64,
     /// Background task frequency (expiry ticks, client timeouts).
     pub hz: u32,
     pub tcp_keepalive: u64,
@@ -77,6 +79,7 @@ impl Default for Config {
             timeout: 0,
             slowlog_log_slower_than: 10000,
             slowlog_max_len: 128,
+            busy_reply_threshold: 5000,
             hz: 10,
             tcp_keepalive: 300,
             save: String::new(),
@@ -218,6 +221,16 @@ const INT_MIN: i64 = i32::MIN as i64;
 
 // Parameters that Redis also answers under their old `ziplist` name: one definition,
 // two table rows.
+const BUSY_REPLY_THRESHOLD: Param = Param {
+    name: "busy-reply-threshold",
+    get: |c| c.busy_reply_threshold.to_string(),
+    set: Some(|c, v| {
+        c.busy_reply_threshold = int_in(v, 0, i64::MAX)? as u64;
+        Ok(())
+    }),
+    immutable: false,
+};
+
 const LIST_MAX_LISTPACK_SIZE: Param = Param {
     name: "list-max-listpack-size",
     get: |c| c.list_max_listpack_size.to_string(),
@@ -515,6 +528,11 @@ pub static PARAMS: &[Param] = &[
             Ok(())
         }),
         immutable: false,
+    },
+    BUSY_REPLY_THRESHOLD,
+    Param {
+        name: "lua-time-limit",
+        ..BUSY_REPLY_THRESHOLD
     },
     Param {
         name: "slowlog-max-len",

@@ -112,8 +112,11 @@ pub struct Shared {
     pub keyspace: super::keyspace::Keyspace,
     /// CLIENT PAUSE state and MONITOR clients (control.rs).
     pub control: super::control::Control,
-    /// Held for reading by every command and for writing by EXEC (transactions.rs).
+    /// Held for reading by every command and for writing by EXEC (transactions.rs) and
+    /// scripts (scripting/).
     pub exec_gate: parking_lot::RwLock<()>,
+    /// Lua scripts and functions.
+    pub scripting: crate::scripting::Scripting,
 
     // ---- Pub/Sub (commands/pubsub.rs) ----
     /// Every channel, pattern and shard-channel subscription.
@@ -161,6 +164,7 @@ impl Shared {
                 ..Default::default()
             },
             exec_gate: parking_lot::RwLock::new(()),
+            scripting: crate::scripting::Scripting::new(),
             control: Default::default(),
             pubsub: Default::default(),
             tracking: Default::default(),
@@ -209,6 +213,8 @@ impl Shared {
 
     /// Asks the server to stop (SHUTDOWN, signals).
     pub fn request_shutdown(&self) {
+        // A running script stops at its next check (SHUTDOWN NOSAVE works while busy).
+        self.scripting.abort();
         self.shutdown_requested.store(true, Ordering::SeqCst);
         self.shutdown_notify.notify_waiters();
         self.shutdown_notify.notify_one();
@@ -280,8 +286,14 @@ pub struct Session {
     pub ready: Vec<(usize, Vec<u8>)>,
     /// MULTI state (None outside a transaction).
     pub multi: Option<super::transactions::MultiState>,
-    /// EXEC is running this client's queue (its commands skip the exec gate).
+    /// EXEC is running this client's queue, or a script its commands (they skip the exec
+    /// gate).
     pub in_exec: bool,
+    /// A script is running this client's commands (scripting/engine.rs).
+    pub in_script: bool,
+    /// Unix ms every command of a running script takes as "now" (0: none), as Redis
+    /// judges expiry against the script's start time.
+    pub frozen_now: u64,
     /// Keys under WATCH, and the flag a change to any of them sets.
     pub watched: Vec<super::transactions::Watched>,
     pub watch_flag: Option<Arc<super::keyspace::WatchFlag>>,
@@ -316,6 +328,8 @@ impl Session {
             ready: Vec::new(),
             multi: None,
             in_exec: false,
+            in_script: false,
+            frozen_now: 0,
             watched: Vec::new(),
             watch_flag: None,
             events: Vec::new(),
@@ -357,7 +371,11 @@ impl<'a> Ctx<'a> {
     /// As [`Ctx::begin_command`], with the instant the caller already read.
     #[inline]
     pub fn begin_command_at(&mut self, t: quanta::Instant) {
-        self.now = crate::util::clock::unix_ms_at(t);
+        self.now = if self.session.frozen_now != 0 {
+            self.session.frozen_now
+        } else {
+            crate::util::clock::unix_ms_at(t)
+        };
         self.clock = self.shared.store.access_stamp(self.now);
     }
 

@@ -163,6 +163,10 @@ pub mod flags {
     pub const ALLOW_BUSY: u32 = 1 << 15;
     /// Keys are found through a `numkeys` argument (set by `with_numkeys`).
     pub const MOVABLEKEYS: u32 = 1 << 16;
+    pub const NO_MANDATORY_KEYS: u32 = 1 << 17;
+    /// Internal, not reported by COMMAND: the handler takes the exec gate itself (EXEC,
+    /// EVAL and FCALL take it for writing), so `execute` does not take it for reading.
+    pub const OWN_GATE: u32 = 1 << 18;
 
     pub const NAMES: &[(u32, &str)] = &[
         (WRITE, "write"),
@@ -179,6 +183,7 @@ pub mod flags {
         (FAST, "fast"),
         (NO_AUTH, "no_auth"),
         (MAY_REPLICATE, "may_replicate"),
+        (NO_MANDATORY_KEYS, "no_mandatory_keys"),
         (NO_MULTI, "no_multi"),
         (ALLOW_BUSY, "allow_busy"),
         (MOVABLEKEYS, "movablekeys"),
@@ -318,6 +323,12 @@ impl CommandSpec {
         Some(keys)
     }
 
+    /// Marks a command whose handler takes the exec gate itself ([`flags::OWN_GATE`]).
+    pub fn own_gate(mut self) -> Self {
+        self.flags |= flags::OWN_GATE;
+        self
+    }
+
     /// The name as COMMAND INFO prints it (the part after '|' for subcommands).
     pub fn short_name(&self) -> &'static str {
         self.name
@@ -403,6 +414,7 @@ impl CommandTable {
         hashes::register(&mut t);
         sets::register(&mut t);
         zsets::register(&mut t);
+        crate::scripting::register(&mut t);
         hyperloglog::register(&mut t);
         transactions::register(&mut t);
         control::register(&mut t);
@@ -471,6 +483,31 @@ impl CommandTable {
         }
     }
 
+    /// Looks a request up as Redis's lookupCommand does for scripts: an unknown
+    /// subcommand is an unknown command, a bad argument count is reported apart.
+    pub fn lookup(&self, args: &Args) -> Lookup<'_> {
+        let Some(spec) = self.get(args.get(0)) else {
+            return Lookup::Unknown;
+        };
+        let spec = if spec.subcommands.is_empty() || args.len() < 2 {
+            spec
+        } else {
+            let sub = args.get(1);
+            match spec.subcommands.iter().find(|s| {
+                let short = s.name.split('|').nth(1).unwrap_or("");
+                short.as_bytes().eq_ignore_ascii_case(sub)
+            }) {
+                Some(s) => s,
+                None => return Lookup::Unknown,
+            }
+        };
+        if spec.arity_ok(args.len()) {
+            Lookup::Found(spec)
+        } else {
+            Lookup::BadArity(spec)
+        }
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = &CommandSpec> {
         self.by_name.values()
     }
@@ -482,6 +519,13 @@ impl CommandTable {
     pub fn is_empty(&self) -> bool {
         self.by_name.is_empty()
     }
+}
+
+/// What [`CommandTable::lookup`] found.
+pub enum Lookup<'a> {
+    Found(&'a CommandSpec),
+    BadArity(&'a CommandSpec),
+    Unknown,
 }
 
 pub fn wrong_arity(name: &str) -> CmdError {
@@ -560,14 +604,33 @@ fn execute_command(ctx: &mut Ctx, args: &Args) {
         ctx.out.error_bytes(e.bytes());
         return;
     }
-    // Every command but EXEC (which takes it for writing) and those EXEC runs holds the
-    // exec gate for reading, so a transaction is never seen half done (evictions included).
-    let _gate = (!ctx.session.in_exec && spec.name != "exec").then(|| ctx.shared.exec_gate.read());
+    // Every command but EXEC, EVAL and FCALL (which take it for writing) and those they
+    // run holds the exec gate for reading, so a transaction or script is never seen half
+    // done (evictions included).
+    let _gate = if ctx.session.in_exec || spec.has(flags::OWN_GATE) {
+        None
+    } else {
+        match read_gate(ctx.shared, spec) {
+            Ok(g) => g,
+            Err(e) => {
+                flag_transaction(ctx);
+                spec.stats.rejected.fetch_add(1, Ordering::Relaxed);
+                ctx.shared
+                    .stats
+                    .rejected_calls
+                    .fetch_add(1, Ordering::Relaxed);
+                ctx.shared.count_error(&e.0);
+                ctx.out.error_bytes(e.bytes());
+                return;
+            }
+        }
+    };
     // As Redis's processCommand: with maxmemory set, evict before every command while
     // over the budget; a command that may grow memory is refused if nothing could be
-    // evicted (`store/evict.rs`).
+    // evicted (`store/evict.rs`). A script's commands were judged when it started.
     let maxmemory = ctx.shared.maxmemory.load(Ordering::Relaxed);
     if maxmemory > 0
+        && !ctx.session.in_script
         && ctx.shared.store.enforce_maxmemory(maxmemory) == crate::store::evict::Outcome::Fail
         && spec.has(flags::DENYOOM)
     {
@@ -669,6 +732,32 @@ fn execute_command(ctx: &mut Ctx, args: &Args) {
         if !ctx.session.ready.is_empty() && !ctx.session.in_exec {
             let ready = std::mem::take(&mut ctx.session.ready);
             blocking::serve_ready(ctx.shared, ready);
+        }
+    }
+}
+
+/// The exec gate for reading. While a script holds it past `busy-reply-threshold`, a
+/// command answers BUSY instead of waiting, or runs without the gate if Redis lets it
+/// run during a busy script (`allow_busy`: SCRIPT KILL, SHUTDOWN, ...).
+fn read_gate<'a>(
+    shared: &'a Shared,
+    spec: &CommandSpec,
+) -> Result<Option<parking_lot::RwLockReadGuard<'a, ()>>, CmdError> {
+    if let Some(g) = shared.exec_gate.try_read() {
+        return Ok(Some(g));
+    }
+    loop {
+        if let Some(g) = shared
+            .exec_gate
+            .try_read_for(std::time::Duration::from_millis(2))
+        {
+            return Ok(Some(g));
+        }
+        if let Some(busy) = shared.scripting.busy_error() {
+            if spec.has(flags::ALLOW_BUSY) {
+                return Ok(None);
+            }
+            return Err(CmdError::new(busy));
         }
     }
 }

@@ -23,14 +23,17 @@ const CAT: &[&str] = &["transaction"];
 pub fn register(t: &mut CommandTable) {
     let f = "noscript loading stale fast allow_busy";
     t.add(cmd("multi", 1, f, CAT, (0, 0, 0), multi));
-    t.add(cmd(
-        "exec",
-        1,
-        "noscript loading stale skip_slowlog",
-        CAT,
-        (0, 0, 0),
-        exec,
-    ));
+    t.add(
+        cmd(
+            "exec",
+            1,
+            "noscript loading stale skip_slowlog",
+            CAT,
+            (0, 0, 0),
+            exec,
+        )
+        .own_gate(),
+    );
     t.add(cmd("discard", 1, f, CAT, (0, 0, 0), discard));
     t.add(cmd("watch", -2, f, CAT, (1, -1, 1), watch));
     t.add(cmd("unwatch", 1, f, CAT, (0, 0, 0), unwatch));

@@ -1,4 +1,575 @@
-//! Lua scripting: EVAL/EVALSHA/SCRIPT and FUNCTION/FCALL on an embedded Lua 5.1 (mlua,
-//! vendored), sandboxed and converted to and from RESP as Redis 7.0 does.
+//! Lua scripting: EVAL, EVALSHA, EVAL_RO, EVALSHA_RO and SCRIPT on an embedded Lua 5.1
+//! (mlua, vendored), sandboxed and converted to and from RESP as Redis 7.0 does.
+//!
+//! Atomicity: a script holds the exec gate (commands/transactions.rs) for writing for its
+//! whole run, so no other client's command runs in between, whatever keys the script
+//! touches, declared in KEYS or not. DESIGN.md asks for the shards a script touches to be
+//! locked in ascending order; a script's keys are not known before it runs (libraries
+//! touch keys they did not declare), so it takes the gate every command holds for
+//! reading instead. The cost: a script runs alone, as in Redis, while other commands run
+//! in parallel with each other.
+//!
+//! A script that runs past `busy-reply-threshold` makes other clients' commands answer
+//! BUSY instead of waiting (commands/mod.rs `read_gate`); SCRIPT KILL stops it if it has
+//! not written, SHUTDOWN stops it in any case.
 
+pub mod convert;
+pub mod engine;
 pub mod libs;
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use hashbrown::HashMap;
+use parking_lot::Mutex;
+
+use crate::commands::{cmd, container, Args, CmdError, CmdResult, CommandTable, Ctx};
+use engine::{Engine, Outcome, RunMode};
+
+const CAT: &[&str] = &["scripting"];
+
+pub const BUSY_EVAL: &str =
+    "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.";
+pub const BUSY_FUNCTION: &str =
+    "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.";
+const NOSCRIPT: &str = "NOSCRIPT No matching script. Please use EVAL.";
+
+pub fn register(t: &mut CommandTable) {
+    let f = "noscript stale skip_monitor no_mandatory_keys";
+    let ro = "readonly noscript stale skip_monitor no_mandatory_keys";
+    t.add(
+        cmd("eval", -3, f, CAT, (0, 0, 0), eval)
+            .with_numkeys(2)
+            .own_gate(),
+    );
+    t.add(
+        cmd("evalsha", -3, f, CAT, (0, 0, 0), evalsha)
+            .with_numkeys(2)
+            .own_gate(),
+    );
+    t.add(
+        cmd("eval_ro", -3, ro, CAT, (0, 0, 0), eval_ro)
+            .with_numkeys(2)
+            .own_gate(),
+    );
+    t.add(
+        cmd("evalsha_ro", -3, ro, CAT, (0, 0, 0), evalsha_ro)
+            .with_numkeys(2)
+            .own_gate(),
+    );
+    t.add(
+        cmd("script", -2, "", &[], (0, 0, 0), container).with_subcommands(vec![
+            cmd(
+                "script|load",
+                3,
+                "noscript stale",
+                CAT,
+                (0, 0, 0),
+                script_load,
+            ),
+            cmd("script|debug", 3, "noscript", CAT, (0, 0, 0), script_debug),
+            cmd(
+                "script|exists",
+                -3,
+                "noscript",
+                CAT,
+                (0, 0, 0),
+                script_exists,
+            ),
+            cmd(
+                "script|kill",
+                2,
+                "noscript allow_busy",
+                CAT,
+                (0, 0, 0),
+                script_kill,
+            ),
+            cmd(
+                "script|help",
+                2,
+                "loading stale",
+                CAT,
+                (0, 0, 0),
+                script_help,
+            ),
+            cmd("script|flush", -2, "noscript", CAT, (0, 0, 0), script_flush),
+        ]),
+    );
+}
+
+/// SHA1 of a script body, as 40 lower-case hex digits.
+pub fn sha1_hex(body: &[u8]) -> String {
+    sha1_smol::Sha1::from(body).digest().to_string()
+}
+
+/// The state of the running script (if any), shared with the Lua hook, SCRIPT KILL and
+/// other clients' BUSY checks.
+pub struct RunInfo {
+    running: AtomicBool,
+    start: Mutex<Option<Instant>>,
+    /// The script's name in error messages (its SHA1, or the function name).
+    name: Mutex<String>,
+    /// EVAL (SCRIPT KILL) rather than FCALL (FUNCTION KILL).
+    eval: AtomicBool,
+    killed: AtomicBool,
+    /// SHUTDOWN: stop whatever the script did.
+    aborted: AtomicBool,
+    /// The script ran a write command (SCRIPT KILL refuses then).
+    pub wrote: AtomicBool,
+    /// redis.setresp(3) was called.
+    pub resp3: AtomicBool,
+    /// busy-reply-threshold in ms for this run (0: none).
+    threshold_ms: AtomicU64,
+    timed_out: AtomicBool,
+    /// math.random's generator: one sequence for the server, as Redis has.
+    pub rand: Mutex<convert::Lrand48>,
+}
+
+impl RunInfo {
+    fn new() -> Self {
+        RunInfo {
+            running: AtomicBool::new(false),
+            start: Mutex::new(None),
+            name: Mutex::new(String::new()),
+            eval: AtomicBool::new(true),
+            killed: AtomicBool::new(false),
+            aborted: AtomicBool::new(false),
+            wrote: AtomicBool::new(false),
+            resp3: AtomicBool::new(false),
+            threshold_ms: AtomicU64::new(0),
+            timed_out: AtomicBool::new(false),
+            rand: Mutex::new(convert::Lrand48::INITIAL),
+        }
+    }
+
+    pub fn begin(&self, name: &str, eval: bool, threshold_ms: u64) {
+        *self.name.lock() = name.to_string();
+        *self.start.lock() = Some(Instant::now());
+        self.eval.store(eval, Ordering::Relaxed);
+        self.killed.store(false, Ordering::Relaxed);
+        self.wrote.store(false, Ordering::Relaxed);
+        self.resp3.store(false, Ordering::Relaxed);
+        self.timed_out.store(false, Ordering::Relaxed);
+        self.threshold_ms.store(threshold_ms, Ordering::Relaxed);
+        self.running.store(true, Ordering::Release);
+    }
+
+    pub fn end(&self) {
+        self.running.store(false, Ordering::Release);
+        *self.start.lock() = None;
+        if self.timed_out.load(Ordering::Relaxed) {
+            tracing::warn!("Slow script finished");
+        }
+    }
+
+    pub fn funcname(&self) -> String {
+        self.name.lock().clone()
+    }
+
+    pub fn should_stop(&self) -> bool {
+        self.killed.load(Ordering::Relaxed) || self.aborted.load(Ordering::Relaxed)
+    }
+
+    fn elapsed_ms(&self) -> Option<u64> {
+        self.start.lock().map(|s| s.elapsed().as_millis() as u64)
+    }
+
+    /// Past the threshold: log once, as Redis's scriptInterrupt.
+    pub fn check_busy(&self) {
+        let threshold = self.threshold_ms.load(Ordering::Relaxed);
+        if threshold == 0 || self.timed_out.load(Ordering::Relaxed) {
+            return;
+        }
+        if let Some(ms) = self.elapsed_ms() {
+            if ms >= threshold {
+                self.timed_out.store(true, Ordering::Relaxed);
+                tracing::warn!(
+                    "Slow script detected: still in execution after {} milliseconds. You can try killing the script using the {} command.",
+                    ms,
+                    if self.eval.load(Ordering::Relaxed) { "SCRIPT KILL" } else { "FUNCTION KILL" }
+                );
+            }
+        }
+    }
+}
+
+/// Scripts cached by SHA1 and the Lua state they were compiled in.
+struct EvalState {
+    engine: Engine,
+    scripts: HashMap<String, Cached>,
+    /// Scripts run since the last GC step.
+    runs: u32,
+}
+
+struct Cached {
+    func: mlua::Function,
+    #[allow(dead_code)]
+    body: Vec<u8>,
+    shebang: Option<Shebang>,
+}
+
+/// Flags of a `#!lua flags=...` first line.
+#[derive(Clone, Copy, Default)]
+pub struct Shebang {
+    pub no_writes: bool,
+    pub allow_oom: bool,
+}
+
+/// Everything scripting keeps for the server.
+pub struct Scripting {
+    pub run: Arc<RunInfo>,
+    eval: Mutex<Option<EvalState>>,
+    /// Memory of the EVAL Lua state and count of cached scripts, for INFO without the lock.
+    pub eval_memory: AtomicU64,
+    pub cached_scripts: AtomicU64,
+}
+
+impl Default for Scripting {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Scripting {
+    pub fn new() -> Self {
+        Scripting {
+            run: Arc::new(RunInfo::new()),
+            eval: Mutex::new(None),
+            eval_memory: AtomicU64::new(0),
+            cached_scripts: AtomicU64::new(0),
+        }
+    }
+
+    /// The BUSY error other clients get while a script runs past the threshold.
+    pub fn busy_error(&self) -> Option<&'static str> {
+        let run = &self.run;
+        if !run.running.load(Ordering::Acquire) {
+            return None;
+        }
+        let threshold = run.threshold_ms.load(Ordering::Relaxed);
+        if threshold == 0 || run.elapsed_ms()? < threshold {
+            return None;
+        }
+        Some(if run.eval.load(Ordering::Relaxed) {
+            BUSY_EVAL
+        } else {
+            BUSY_FUNCTION
+        })
+    }
+
+    /// SHUTDOWN: a running script stops at its next check.
+    pub fn abort(&self) {
+        self.run.aborted.store(true, Ordering::Relaxed);
+    }
+
+    /// SCRIPT KILL / FUNCTION KILL.
+    pub fn kill(&self, eval: bool) -> Result<(), CmdError> {
+        let run = &self.run;
+        if !run.running.load(Ordering::Acquire) {
+            return Err(CmdError::new("NOTBUSY No scripts in execution right now."));
+        }
+        if run.wrote.load(Ordering::Relaxed) {
+            return Err(CmdError::new(
+                "UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.",
+            ));
+        }
+        let running_eval = run.eval.load(Ordering::Relaxed);
+        if eval && !running_eval {
+            return Err(CmdError::new(BUSY_FUNCTION));
+        }
+        if !eval && running_eval {
+            return Err(CmdError::new(BUSY_EVAL));
+        }
+        run.killed.store(true, Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+/// Parses a `#!` first line: its flags and the length to skip before compiling (the
+/// newline stays, so line numbers are the user's).
+fn parse_shebang(body: &[u8]) -> Result<Option<(Shebang, usize)>, CmdError> {
+    if !body.starts_with(b"#!") {
+        return Ok(None);
+    }
+    let len = body.iter().position(|&b| b == b'\n').unwrap_or(body.len());
+    let line = &body[..len];
+    let mut parts = line.split(|&b| b == b' ').filter(|p| !p.is_empty());
+    let engine = parts.next().unwrap_or_default();
+    if engine != b"#!lua" {
+        let mut m = b"ERR Unexpected engine in script shebang: ".to_vec();
+        m.extend_from_slice(line);
+        return Err(CmdError::from_bytes(m));
+    }
+    let mut sb = Shebang::default();
+    for part in parts {
+        let Some(list) = part.strip_prefix(b"flags=") else {
+            let mut m = b"ERR Unknown lua shebang option: ".to_vec();
+            m.extend_from_slice(part);
+            return Err(CmdError::from_bytes(m));
+        };
+        for flag in list.split(|&b| b == b',').filter(|f| !f.is_empty()) {
+            match flag {
+                b"no-writes" => sb.no_writes = true,
+                b"allow-oom" => sb.allow_oom = true,
+                b"allow-stale" | b"no-cluster" | b"allow-cross-slot-keys" => {}
+                _ => {
+                    let mut m = b"ERR Unexpected flag in script shebang: ".to_vec();
+                    m.extend_from_slice(flag);
+                    return Err(CmdError::from_bytes(m));
+                }
+            }
+        }
+    }
+    Ok(Some((sb, len)))
+}
+
+/// The EVAL state, made on first use (and again after SCRIPT FLUSH).
+fn state<'a>(
+    s: &'a mut Option<EvalState>,
+    run: &Arc<RunInfo>,
+) -> Result<&'a mut EvalState, CmdError> {
+    if s.is_none() {
+        let engine = Engine::new(run.clone())
+            .map_err(|e| CmdError::from(format!("ERR cannot start Lua: {e}")))?;
+        *s = Some(EvalState {
+            engine,
+            scripts: HashMap::new(),
+            runs: 0,
+        });
+    }
+    s.as_mut()
+        .ok_or_else(|| CmdError::new("ERR cannot start Lua"))
+}
+
+/// Compiles and caches a body under its SHA1 (EVAL, SCRIPT LOAD). Returns the SHA1.
+fn load_script(st: &mut EvalState, body: &[u8]) -> Result<String, CmdError> {
+    let sha = sha1_hex(body);
+    if st.scripts.contains_key(&sha) {
+        return Ok(sha);
+    }
+    let shebang = parse_shebang(body)?;
+    let skip = shebang.map(|(_, n)| n).unwrap_or(0);
+    let func = st
+        .engine
+        .compile(&body[skip..], "@user_script")
+        .map_err(|m| CmdError::from(format!("ERR Error compiling script (new function): {m}")))?;
+    st.scripts.insert(
+        sha.clone(),
+        Cached {
+            func,
+            body: body.to_vec(),
+            shebang: shebang.map(|(s, _)| s),
+        },
+    );
+    Ok(sha)
+}
+
+fn eval(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    eval_generic(ctx, args, false, false)
+}
+
+fn evalsha(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    eval_generic(ctx, args, true, false)
+}
+
+fn eval_ro(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    eval_generic(ctx, args, false, true)
+}
+
+fn evalsha_ro(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    eval_generic(ctx, args, true, true)
+}
+
+/// The `numkeys` argument of EVAL and FCALL, checked as Redis does.
+pub fn numkeys(args: &Args) -> Result<usize, CmdError> {
+    let n = args.int(2)?;
+    if n > args.len() as i64 - 3 {
+        return Err(CmdError::new(
+            "ERR Number of keys can't be greater than number of args",
+        ));
+    }
+    if n < 0 {
+        return Err(CmdError::new("ERR Number of keys can't be negative"));
+    }
+    Ok(n as usize)
+}
+
+/// Whether memory is over maxmemory now (after eviction), as Redis's script_oom.
+pub fn script_oom(ctx: &Ctx) -> bool {
+    let max = ctx.shared.maxmemory.load(Ordering::Relaxed);
+    max > 0 && ctx.shared.store.enforce_maxmemory(max) == crate::store::evict::Outcome::Fail
+}
+
+/// The busy-reply-threshold now.
+pub fn threshold_ms(ctx: &Ctx) -> u64 {
+    ctx.shared.config.read().busy_reply_threshold
+}
+
+fn eval_generic(ctx: &mut Ctx, args: &Args, by_sha: bool, ro: bool) -> CmdResult {
+    crate::commands::control::feed_line(ctx, args);
+    let n = numkeys(args)?;
+    let keys: Vec<&[u8]> = (3..3 + n).map(|i| args.get(i)).collect();
+    let argv: Vec<&[u8]> = (3 + n..args.len()).map(|i| args.get(i)).collect();
+    let shared = ctx.shared;
+    let oom = script_oom(ctx);
+    // Nothing else runs while the script does (see the module doc).
+    let _gate = (!ctx.session.in_exec).then(|| shared.exec_gate.write());
+    let scripting = &shared.scripting;
+    let mut guard = scripting.eval.lock();
+    let st = state(&mut guard, &scripting.run)?;
+    let sha = if by_sha {
+        let sha = args.get(1).to_ascii_lowercase();
+        match std::str::from_utf8(&sha) {
+            Ok(s) if sha.len() == 40 && st.scripts.contains_key(s) => s.to_string(),
+            _ => return Err(CmdError::new(NOSCRIPT)),
+        }
+    } else {
+        load_script(st, args.get(1))?
+    };
+    scripting
+        .cached_scripts
+        .store(st.scripts.len() as u64, Ordering::Relaxed);
+    let Some(script) = st.scripts.get(&sha) else {
+        return Err(CmdError::new(NOSCRIPT));
+    };
+    let mut mode = RunMode {
+        read_only: ro,
+        oom,
+        allow_oom: false,
+    };
+    if let Some(sb) = script.shebang {
+        if !sb.no_writes && ro {
+            return Err(CmdError::new(
+                "ERR Can not execute a script with write flag using *_ro command.",
+            ));
+        }
+        if !sb.allow_oom && oom {
+            return Err(CmdError::new(
+                "OOM allow-oom flag is not set on the script, can not run it when used memory > 'maxmemory'",
+            ));
+        }
+        mode.read_only |= sb.no_writes;
+        mode.allow_oom = sb.allow_oom;
+    }
+    let func = script.func.clone();
+    let run = scripting.run.clone();
+    run.begin(&sha, true, threshold_ms(ctx));
+    let outcome = st.engine.run(ctx, &run, &func, &keys, &argv, false, mode);
+    run.end();
+    let result = finish(ctx, &st.engine, &run, outcome);
+    st.runs += 1;
+    if st.runs >= 50 {
+        st.runs = 0;
+        st.engine.gc_step();
+    }
+    scripting
+        .eval_memory
+        .store(st.engine.used_memory() as u64, Ordering::Relaxed);
+    result
+}
+
+/// Writes a run's outcome as the reply. An error already counted in INFO errorstats (a
+/// command's error the script passed on) is written without counting it again.
+pub fn finish(ctx: &mut Ctx, engine: &Engine, run: &RunInfo, outcome: Outcome) -> CmdResult {
+    match outcome {
+        Outcome::Value(v) => {
+            engine.reply(ctx.out, run, &v);
+            Ok(())
+        }
+        Outcome::Error {
+            text,
+            counted: true,
+        } => {
+            ctx.out.error_bytes(&text);
+            Ok(())
+        }
+        Outcome::Error { text, .. } => Err(CmdError::from_bytes(text)),
+    }
+}
+
+fn script_load(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    let scripting = &ctx.shared.scripting;
+    let mut guard = scripting.eval.lock();
+    let st = state(&mut guard, &scripting.run)?;
+    let sha = load_script(st, args.get(2))?;
+    scripting
+        .cached_scripts
+        .store(st.scripts.len() as u64, Ordering::Relaxed);
+    ctx.out.bulk(sha.as_bytes());
+    Ok(())
+}
+
+fn script_exists(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    let guard = ctx.shared.scripting.eval.lock();
+    ctx.out.array(args.len() - 2);
+    for a in args.iter_from(2) {
+        let sha = a.to_ascii_lowercase();
+        let found = guard
+            .as_ref()
+            .is_some_and(|st| std::str::from_utf8(&sha).is_ok_and(|s| st.scripts.contains_key(s)));
+        ctx.out.int(found as i64);
+    }
+    Ok(())
+}
+
+fn script_flush(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    if args.len() > 3 || (args.len() == 3 && !args.is(2, "sync") && !args.is(2, "async")) {
+        return Err(CmdError::new(
+            "ERR SCRIPT FLUSH only support SYNC|ASYNC option",
+        ));
+    }
+    let scripting = &ctx.shared.scripting;
+    let old = scripting.eval.lock().take();
+    drop(old);
+    scripting.cached_scripts.store(0, Ordering::Relaxed);
+    scripting.eval_memory.store(0, Ordering::Relaxed);
+    ctx.out.ok();
+    Ok(())
+}
+
+fn script_kill(ctx: &mut Ctx, _args: &Args) -> CmdResult {
+    ctx.shared.scripting.kill(true)?;
+    ctx.out.ok();
+    Ok(())
+}
+
+fn script_debug(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    if args.is(2, "no") {
+        ctx.out.ok();
+        return Ok(());
+    }
+    if args.is(2, "yes") || args.is(2, "sync") {
+        return Err(CmdError::new(
+            "ERR SCRIPT DEBUG is not supported by this server (no Lua debugger)",
+        ));
+    }
+    Err(CmdError::new("ERR Use SCRIPT DEBUG YES/SYNC/NO"))
+}
+
+fn script_help(ctx: &mut Ctx, _args: &Args) -> CmdResult {
+    let lines: &[&str] = &[
+        "SCRIPT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "DEBUG (YES|SYNC|NO)",
+        "    Set the debug mode for subsequent scripts executed.",
+        "EXISTS <sha1> [<sha1> ...]",
+        "    Return information about the existence of the scripts in the script cache.",
+        "FLUSH [ASYNC|SYNC]",
+        "    Flush the Lua scripts cache. Very dangerous on replicas.",
+        "    When called without the optional mode argument, the behavior is determined by the",
+        "    lazyfree-lazy-user-flush configuration directive. Valid modes are:",
+        "    * ASYNC: Asynchronously flush the scripts cache.",
+        "    * SYNC: Synchronously flush the scripts cache.",
+        "KILL",
+        "    Kill the currently executing Lua script.",
+        "LOAD <script>",
+        "    Load a script into the scripts cache without executing it.",
+        "HELP",
+        "    Prints this help.",
+    ];
+    ctx.out.array(lines.len());
+    for l in lines {
+        ctx.out.simple(l);
+    }
+    Ok(())
+}

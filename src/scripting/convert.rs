@@ -1,0 +1,494 @@
+//! Conversions between RESP and Lua values, both ways, as Redis 7.0's script_lua.c
+//! defines them: a command's reply becomes a Lua value for `redis.call`, and a script's
+//! return value becomes the client's reply.
+
+use mlua::{Lua, Table, Value};
+
+use crate::protocol::ReplyBuf;
+
+/// Deepest nesting converted; deeper (or self-referencing) tables end in an error element
+/// instead of exhausting the stack.
+const MAX_DEPTH: usize = 1000;
+
+/// Lua number to integer as C's `(long long)` cast on x86-64: truncation, and
+/// i64::MIN for NaN or anything out of range.
+pub fn c_long_long(v: f64) -> i64 {
+    if v.is_nan() || !(-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&v) {
+        i64::MIN
+    } else {
+        v as i64
+    }
+}
+
+/// A number argument of `redis.call` as Redis formats it (`%.17g`).
+pub fn number_arg(v: f64) -> Vec<u8> {
+    if v.is_nan() {
+        return if v.is_sign_negative() {
+            b"-nan".to_vec()
+        } else {
+            b"nan".to_vec()
+        };
+    }
+    if v.is_infinite() {
+        return if v > 0.0 {
+            b"inf".to_vec()
+        } else {
+            b"-inf".to_vec()
+        };
+    }
+    crate::util::format_g(v, 17).into_bytes()
+}
+
+/// The number in a Lua value (Lua 5.1 has only doubles; mlua reports whole ones as
+/// integers).
+fn as_number(v: &Value) -> Option<f64> {
+    match v {
+        Value::Number(n) => Some(*n),
+        Value::Integer(i) => Some(*i as f64),
+        _ => None,
+    }
+}
+
+/// A Redis error text ("-CODE msg" or "msg") as luaPushErrorBuff words it: "CODE msg",
+/// with a generic ERR code when there is none, trimmed of CR/LF and cut at a NUL.
+pub fn error_text(text: &[u8]) -> Vec<u8> {
+    let (code, msg): (&[u8], &[u8]) = match text.strip_prefix(b"-") {
+        Some(rest) => match rest.iter().position(|&b| b == b' ') {
+            Some(sp) => (&rest[..sp], &rest[sp + 1..]),
+            None => (b"ERR", rest),
+        },
+        None => (b"ERR", text),
+    };
+    let msg = trim_crlf(msg);
+    let mut full = Vec::with_capacity(code.len() + 1 + msg.len());
+    full.extend_from_slice(code);
+    full.push(b' ');
+    full.extend_from_slice(msg);
+    if let Some(n) = full.iter().position(|&b| b == 0) {
+        full.truncate(n);
+    }
+    full
+}
+
+/// The `{err=...}` table of redis.pcall for an error text already worded by
+/// [`error_text`] (or, if it starts with '-', worded here).
+pub fn error_table(lua: &Lua, text: &[u8], counted: bool) -> mlua::Result<Table> {
+    let t = lua.create_table_with_capacity(0, 2)?;
+    if text.first() == Some(&b'-') {
+        t.raw_set("err", lua.create_string(error_text(text))?)?;
+    } else {
+        t.raw_set("err", lua.create_string(text)?)?;
+    }
+    if counted {
+        t.raw_set("ignore_error_stats_update", true)?;
+    }
+    Ok(t)
+}
+
+fn trim_crlf(mut s: &[u8]) -> &[u8] {
+    while let [b'\r' | b'\n', rest @ ..] = s {
+        s = rest;
+    }
+    while let [rest @ .., b'\r' | b'\n'] = s {
+        s = rest;
+    }
+    s
+}
+
+/// A command's reply for redis.call: a Lua value, or the error reply's text (after '-').
+pub enum Reply {
+    Value(Value),
+    Error(Vec<u8>),
+}
+
+/// Parses one reply at the start of `buf` into a Lua value. Push frames (`>`) before it
+/// are skipped and their bytes appended to `pushed`.
+pub fn reply_to_lua(lua: &Lua, buf: &[u8], pushed: &mut Vec<u8>) -> mlua::Result<Reply> {
+    let mut p = Parser { buf, pos: 0 };
+    loop {
+        match p.buf.get(p.pos) {
+            Some(b'>') => {
+                let start = p.pos;
+                p.skip()?;
+                pushed.extend_from_slice(&buf[start..p.pos]);
+            }
+            Some(b'-') => {
+                let start = p.pos;
+                let line = p.line()?;
+                let _ = start;
+                return Ok(Reply::Error(line.to_vec()));
+            }
+            _ => return Ok(Reply::Value(p.value(lua)?)),
+        }
+    }
+}
+
+struct Parser<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
+
+fn bad() -> mlua::Error {
+    mlua::Error::RuntimeError("malformed reply".into())
+}
+
+impl<'a> Parser<'a> {
+    fn line(&mut self) -> mlua::Result<&'a [u8]> {
+        let rest = &self.buf[self.pos..];
+        let n = rest.windows(2).position(|w| w == b"\r\n").ok_or_else(bad)?;
+        self.pos += n + 2;
+        Ok(&rest[..n])
+    }
+
+    fn int(&mut self) -> mlua::Result<i64> {
+        crate::util::parse_i64(self.line()?).ok_or_else(bad)
+    }
+
+    fn bulk(&mut self, len: i64) -> mlua::Result<&'a [u8]> {
+        let len = usize::try_from(len).map_err(|_| bad())?;
+        let end = self.pos.checked_add(len).ok_or_else(bad)?;
+        let s = self.buf.get(self.pos..end).ok_or_else(bad)?;
+        self.pos = end + 2;
+        Ok(s)
+    }
+
+    /// Skips one value (attributes, push frames).
+    fn skip(&mut self) -> mlua::Result<()> {
+        let t = *self.buf.get(self.pos).ok_or_else(bad)?;
+        self.pos += 1;
+        match t {
+            b'$' | b'=' | b'!' => {
+                let n = self.int()?;
+                if n >= 0 {
+                    self.bulk(n)?;
+                }
+            }
+            b'*' | b'~' | b'>' => {
+                let n = self.int()?;
+                for _ in 0..n.max(0) {
+                    self.skip()?;
+                }
+            }
+            b'%' | b'|' => {
+                let n = self.int()?;
+                for _ in 0..n.max(0) * 2 {
+                    self.skip()?;
+                }
+            }
+            _ => {
+                self.line()?;
+            }
+        }
+        Ok(())
+    }
+
+    fn value(&mut self, lua: &Lua) -> mlua::Result<Value> {
+        let t = *self.buf.get(self.pos).ok_or_else(bad)?;
+        self.pos += 1;
+        Ok(match t {
+            b'+' => {
+                let s = self.line()?;
+                let tbl = lua.create_table_with_capacity(0, 1)?;
+                tbl.raw_set("ok", lua.create_string(s)?)?;
+                Value::Table(tbl)
+            }
+            b'-' => {
+                let s = self.line()?;
+                let mut text = Vec::with_capacity(s.len() + 1);
+                text.push(b'-');
+                text.extend_from_slice(s);
+                Value::Table(error_table(lua, &text, false)?)
+            }
+            b':' => Value::Number(self.int()? as f64),
+            b'$' => {
+                let n = self.int()?;
+                if n < 0 {
+                    Value::Boolean(false)
+                } else {
+                    Value::String(lua.create_string(self.bulk(n)?)?)
+                }
+            }
+            b'*' => {
+                let n = self.int()?;
+                if n < 0 {
+                    return Ok(Value::Boolean(false));
+                }
+                let tbl = lua.create_table_with_capacity(n as usize, 0)?;
+                for i in 0..n {
+                    let v = self.value(lua)?;
+                    tbl.raw_set(i + 1, v)?;
+                }
+                Value::Table(tbl)
+            }
+            b'_' => {
+                self.line()?;
+                Value::Nil
+            }
+            b'#' => Value::Boolean(self.line()? == b"t"),
+            b',' => {
+                let d = parse_double(self.line()?);
+                let tbl = lua.create_table_with_capacity(0, 1)?;
+                tbl.raw_set("double", d)?;
+                Value::Table(tbl)
+            }
+            b'(' => {
+                let s = self.line()?;
+                let tbl = lua.create_table_with_capacity(0, 1)?;
+                tbl.raw_set("big_number", lua.create_string(s)?)?;
+                Value::Table(tbl)
+            }
+            b'=' => {
+                let n = self.int()?;
+                let s = self.bulk(n)?;
+                let (format, text) = if s.len() >= 4 {
+                    (&s[..3], &s[4..])
+                } else {
+                    (&s[..0], s)
+                };
+                let inner = lua.create_table_with_capacity(0, 2)?;
+                inner.raw_set("string", lua.create_string(text)?)?;
+                inner.raw_set("format", lua.create_string(format)?)?;
+                let tbl = lua.create_table_with_capacity(0, 1)?;
+                tbl.raw_set("verbatim_string", inner)?;
+                Value::Table(tbl)
+            }
+            b'%' => {
+                let n = self.int()?;
+                let inner = lua.create_table()?;
+                for _ in 0..n {
+                    let k = self.value(lua)?;
+                    let v = self.value(lua)?;
+                    if !k.is_nil() {
+                        inner.raw_set(k, v)?;
+                    }
+                }
+                let tbl = lua.create_table_with_capacity(0, 1)?;
+                tbl.raw_set("map", inner)?;
+                Value::Table(tbl)
+            }
+            b'~' => {
+                let n = self.int()?;
+                let inner = lua.create_table()?;
+                for _ in 0..n {
+                    let k = self.value(lua)?;
+                    if !k.is_nil() {
+                        inner.raw_set(k, true)?;
+                    }
+                }
+                let tbl = lua.create_table_with_capacity(0, 1)?;
+                tbl.raw_set("set", inner)?;
+                Value::Table(tbl)
+            }
+            b'|' => {
+                self.pos -= 1;
+                self.skip()?;
+                return self.value(lua);
+            }
+            _ => return Err(bad()),
+        })
+    }
+}
+
+fn parse_double(s: &[u8]) -> f64 {
+    match s {
+        b"inf" => f64::INFINITY,
+        b"-inf" => f64::NEG_INFINITY,
+        b"nan" | b"-nan" => f64::NAN,
+        _ => crate::util::parse_f64(s).unwrap_or(0.0),
+    }
+}
+
+/// How a script's return value becomes a reply (luaReplyToRedisReply).
+pub struct ToResp {
+    /// The RESP version the script chose with redis.setresp (booleans depend on it).
+    pub script_resp3: bool,
+}
+
+impl ToResp {
+    pub fn write(&self, out: &mut ReplyBuf, v: &Value) {
+        self.value(out, v, 0);
+    }
+
+    fn value(&self, out: &mut ReplyBuf, v: &Value, depth: usize) {
+        if depth > MAX_DEPTH {
+            out.error("ERR reached lua stack limit");
+            return;
+        }
+        match v {
+            Value::String(s) => out.bulk(&s.as_bytes()),
+            Value::Boolean(b) => {
+                if self.script_resp3 {
+                    out.boolean(*b);
+                } else if *b {
+                    out.int(1);
+                } else {
+                    out.null();
+                }
+            }
+            Value::Number(_) | Value::Integer(_) => {
+                out.int(c_long_long(as_number(v).unwrap_or(0.0)));
+            }
+            Value::Table(t) => self.table(out, t, depth),
+            _ => out.null(),
+        }
+    }
+
+    fn table(&self, out: &mut ReplyBuf, t: &Table, depth: usize) {
+        let field = |name: &str| t.raw_get::<Value>(name).unwrap_or(Value::Nil);
+        if let Value::String(s) = field("err") {
+            let mut msg = s.as_bytes().to_vec();
+            if msg.is_empty() {
+                out.raw(b"-\r\n");
+            } else {
+                for b in msg.iter_mut() {
+                    if *b == b'\r' || *b == b'\n' {
+                        *b = b' ';
+                    }
+                }
+                out.error_bytes(&msg);
+            }
+            return;
+        }
+        if let Value::String(s) = field("ok") {
+            // sdsnew: the status ends at a NUL.
+            let bytes = s.as_bytes();
+            let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
+            out.raw(b"+");
+            out.raw(&map_crlf(&bytes[..end]));
+            out.raw(b"\r\n");
+            return;
+        }
+        if let Some(d) = as_number(&field("double")) {
+            out.double(d);
+            return;
+        }
+        if let Value::String(s) = field("big_number") {
+            let n = map_crlf(&s.as_bytes());
+            if out.resp3 {
+                out.raw(b"(");
+                out.raw(&n);
+                out.raw(b"\r\n");
+            } else {
+                out.bulk(&n);
+            }
+            return;
+        }
+        if let Value::Table(vt) = field("verbatim_string") {
+            let format = vt.raw_get::<Value>("format").unwrap_or(Value::Nil);
+            let text = vt.raw_get::<Value>("string").unwrap_or(Value::Nil);
+            if let (Value::String(f), Value::String(s)) = (format, text) {
+                let s = s.as_bytes();
+                if out.resp3 {
+                    let f = f.as_bytes();
+                    let mut ext = [b' '; 3];
+                    for (d, c) in ext.iter_mut().zip(f.iter()) {
+                        *d = *c;
+                    }
+                    out.raw(b"=");
+                    out.raw((s.len() + 4).to_string().as_bytes());
+                    out.raw(b"\r\n");
+                    out.raw(&ext);
+                    out.raw(b":");
+                    out.raw(&s);
+                    out.raw(b"\r\n");
+                } else {
+                    out.bulk(&s);
+                }
+                return;
+            }
+        }
+        if let Value::Table(m) = field("map") {
+            let pairs: Vec<(Value, Value)> =
+                m.pairs::<Value, Value>().filter_map(Result::ok).collect();
+            out.map(pairs.len());
+            for (k, v) in &pairs {
+                self.value(out, k, depth + 1);
+                self.value(out, v, depth + 1);
+            }
+            return;
+        }
+        if let Value::Table(s) = field("set") {
+            let keys: Vec<Value> = s
+                .pairs::<Value, Value>()
+                .filter_map(|r| r.ok().map(|(k, _)| k))
+                .collect();
+            out.set(keys.len());
+            for k in &keys {
+                self.value(out, k, depth + 1);
+            }
+            return;
+        }
+        let mut items = Vec::new();
+        for i in 1.. {
+            match t.raw_get::<Value>(i) {
+                Ok(Value::Nil) | Err(_) => break,
+                Ok(v) => items.push(v),
+            }
+        }
+        out.array(items.len());
+        for v in &items {
+            self.value(out, v, depth + 1);
+        }
+    }
+}
+
+fn map_crlf(s: &[u8]) -> Vec<u8> {
+    s.iter()
+        .map(|&b| if b == b'\r' || b == b'\n' { b' ' } else { b })
+        .collect()
+}
+
+/// Redis's `redisLrand48` (the 48-bit generator of rand.c, as drand48), which backs
+/// `math.random` so every script sees the same sequence on every machine.
+#[derive(Clone, Copy)]
+pub struct Lrand48(u64);
+
+pub const LRAND48_MAX: i32 = i32::MAX;
+
+impl Lrand48 {
+    /// The generator's state before any seeding (Redis never seeds it on its own, so the
+    /// sequence runs on across scripts from this state until `math.randomseed`).
+    pub const INITIAL: Lrand48 = Lrand48(0x1234_ABCD_330E);
+
+    pub fn new(seed: i32) -> Self {
+        Lrand48((((seed as u32) as u64) << 16 | 0x330E) & 0xFFFF_FFFF_FFFF)
+    }
+
+    pub fn next_value(&mut self) -> i32 {
+        self.0 = (self.0.wrapping_mul(0x5DEE_CE66D).wrapping_add(0xB)) & 0xFFFF_FFFF_FFFF;
+        (self.0 >> 17) as i32
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn c_cast_matches_x86() {
+        assert_eq!(c_long_long(1.9), 1);
+        assert_eq!(c_long_long(-2.5), -2);
+        assert_eq!(c_long_long(1e20), i64::MIN);
+        assert_eq!(c_long_long(f64::NAN), i64::MIN);
+        assert_eq!(c_long_long(4294967297.7), 4294967297);
+    }
+
+    #[test]
+    fn lrand48_starts_as_redis() {
+        // A fresh redis-server 7.0.15 answers 40 to `return math.random(100)`, then 36 after
+        // math.randomseed(0) it answers 18.
+        let mut r = Lrand48::INITIAL;
+        let v = (r.next_value() % LRAND48_MAX) as f64 / LRAND48_MAX as f64;
+        assert_eq!((v * 100.0).floor() + 1.0, 40.0);
+        let mut r = Lrand48::new(0);
+        let v = (r.next_value() % LRAND48_MAX) as f64 / LRAND48_MAX as f64;
+        assert_eq!((v * 100.0).floor() + 1.0, 18.0);
+    }
+
+    #[test]
+    fn number_args_use_17_digits() {
+        assert_eq!(number_arg(3.0), b"3");
+        assert_eq!(number_arg(0.1), b"0.10000000000000001");
+        assert_eq!(number_arg(1e20), b"1e+20");
+    }
+}
