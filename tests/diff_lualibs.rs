@@ -66,6 +66,349 @@ fn cjson_snippets() {
     run_cases(&mut p, CJSON_CASES);
 }
 
+/// Sends one EVAL (script, keys, args) to both servers; records a difference.
+fn eval(p: &mut Pair, bad: &mut Vec<String>, script: &str, keys: &[&str], args: &[&[u8]]) {
+    let n = keys.len().to_string();
+    let mut cmd: Vec<&[u8]> = vec![b"EVAL", script.as_bytes(), n.as_bytes()];
+    cmd.extend(keys.iter().map(|k| k.as_bytes()));
+    cmd.extend(args.iter().copied());
+    let (ours, redis) = p.both_args(&cmd);
+    if ours != redis {
+        bad.push(format!(
+            "{script}\n   ours:  {}\n   redis: {}",
+            show(&ours),
+            show(&redis)
+        ));
+    }
+}
+
+fn assert_none(bad: &[String], what: &str) {
+    assert!(bad.is_empty(), "{what}: {} differ:\n{}", bad.len(), bad.join("\n"));
+}
+
+/// Library values returned as they are: decoded JSON and msgpack, `cjson.null`, unpacked
+/// structs, through the RESP2 and the RESP3 conversion.
+#[test]
+fn library_values_as_replies() {
+    let mut p = Pair::new();
+    let scripts = [
+        r#"return cjson.decode('[1,2.5,"x",true,false,null,[3,[4]],{"a":1},-7.9]')"#,
+        r#"return cjson.decode('{"a":1,"b":[1,2]}')"#,
+        r#"return cjson.decode('"text"')"#,
+        r#"return cjson.decode('null')"#,
+        r#"return cjson.decode('1e300')"#,
+        r#"return cjson.decode('-0.5')"#,
+        r#"return cjson.null"#,
+        r#"return {cjson.null, 1}"#,
+        r#"return {1, cjson.null, 2}"#,
+        r#"return cjson.decode('[null,1]')"#,
+        r#"return cjson.decode('[true,{"x":null}]')"#,
+        r#"return {cmsgpack.unpack(cmsgpack.pack(1, 'a', {2, {3}}, true, false, 0.5, -3))}"#,
+        r#"return {cmsgpack.unpack_one(cmsgpack.pack('a', 'b'))}"#,
+        r#"return {cmsgpack.unpack_limit(cmsgpack.pack(1, 2, 3), 2)}"#,
+        r#"return cmsgpack.unpack(cmsgpack.pack({x = 1}))"#,
+        r#"return cmsgpack.pack({1, 2, {a = 'b'}})"#,
+        r#"return cmsgpack.pack(1.5, 'x', nil)"#,
+        r#"return {struct.unpack('>hBs', struct.pack('>hBs', -2, 200, 'str'))}"#,
+        r#"return struct.pack('<d', 1.5)"#,
+        r#"return {bit.band(-1, 0xff), bit.tohex(-1), bit.bnot(0)}"#,
+        r#"return cjson.encode({cjson.decode('{"k":[1,2,3]}')})"#,
+    ];
+    let mut bad = Vec::new();
+    for resp in ["2", "3"] {
+        // Connection ids differ: switch protocols without comparing the HELLO replies.
+        p.both(&format!("HELLO {resp}"));
+        for s in scripts {
+            eval(&mut p, &mut bad, s, &[], &[]);
+        }
+    }
+    assert_none(&bad, "replies");
+}
+
+/// What job-queue scripts do: a JSON or msgpack job from ARGV, updated and stored, read back
+/// and re-encoded; object member order after updates must come out the same.
+#[test]
+fn job_queue_payloads() {
+    let mut p = Pair::new();
+    let job = br#"{"id":"42","name":"send-email","data":{"to":"a@example.com","subject":"Hi \u00e9\u00e8 \ud83d\ude00","body":"line1\nline2\t\"quoted\" \/ slash","tags":["x","y","z"],"priority":3,"ratio":0.25,"big":12345678901234567890,"neg":-1e-7,"nested":{"a":{"b":{"c":[1,2,{"d":null}]}}}},"opts":{"attempts":5,"backoff":{"type":"exponential","delay":1000},"removeOnComplete":true,"lifo":false},"progress":0,"attemptsMade":0,"timestamp":1700000000123}"#;
+    let scripts = [
+        "return cjson.encode(cjson.decode(ARGV[1]))",
+        "local j = cjson.decode(ARGV[1]) j.attemptsMade = j.attemptsMade + 1 j.processedOn = 1700000000999 \
+         j.data.tags[4] = 'w' redis.call('SET', KEYS[1], cjson.encode(j)) return redis.call('GET', KEYS[1])",
+        "local j = cjson.decode(redis.call('GET', KEYS[1])) return {j.id, j.name, j.data.priority, \
+         tostring(j.data.ratio), j.opts.backoff.type, #j.data.tags, tostring(j.data.big)}",
+        "local j = cjson.decode(ARGV[1]) local m = cmsgpack.pack(j) redis.call('SET', KEYS[1], m) \
+         return cjson.encode(cmsgpack.unpack(redis.call('GET', KEYS[1])))",
+        "local j = cjson.decode(ARGV[1]) return cmsgpack.pack(j)",
+        "local j = cjson.decode(ARGV[1]) local out = {} for k, v in pairs(j) do out[#out + 1] = k end return out",
+        "local j = cjson.decode(ARGV[1]) local out = {} for k, v in pairs(j.data) do out[#out + 1] = k .. '=' .. type(v) end return out",
+        "local j = cjson.decode(ARGV[1]) j.opts = nil j.data.nested = nil j.extra = {1, 2, 3} return cjson.encode(j)",
+        "local t = {} for i = 1, 50 do t['job:' .. i] = {id = i, state = (i % 3 == 0) and 'done' or 'wait'} end return cjson.encode(t)",
+        "local t = {} for i = 1, 50 do t[i] = cjson.encode({i, 'x' .. i}) end return cjson.encode(t)",
+        "redis.call('HSET', KEYS[1], 'data', ARGV[1]) local j = cjson.decode(redis.call('HGET', KEYS[1], 'data')) \
+         return cjson.encode({j.id, j.opts.attempts, j.data.subject})",
+    ];
+    let mut bad = Vec::new();
+    for s in scripts {
+        eval(&mut p, &mut bad, s, &["job:1"], &[job]);
+    }
+    // The same with a msgpack job (as some queues store them).
+    let packed = p.a.cmd_args(&[b"EVAL", b"return cmsgpack.pack(cjson.decode(ARGV[1]))", b"0", job]);
+    let packed_r = p.b.cmd_args(&[b"EVAL", b"return cmsgpack.pack(cjson.decode(ARGV[1]))", b"0", job]);
+    assert_eq!(show(&packed), show(&packed_r), "packed job");
+    let body = bulk_body(&packed);
+    for s in [
+        "return cjson.encode(cmsgpack.unpack(ARGV[1]))",
+        "local j = cmsgpack.unpack(ARGV[1]) j.progress = 50 return cmsgpack.pack(j)",
+        "return {cmsgpack.unpack_one(ARGV[1])}",
+        "return #ARGV[1]",
+    ] {
+        eval(&mut p, &mut bad, s, &[], &[&body]);
+    }
+    assert_none(&bad, "job scripts");
+}
+
+/// The payload of a bulk string reply.
+fn bulk_body(reply: &[u8]) -> Vec<u8> {
+    let nl = reply.iter().position(|&b| b == b'\n').unwrap_or(0);
+    reply[nl + 1..reply.len().saturating_sub(2)].to_vec()
+}
+
+/// Library errors as scripts see them: uncaught (error replies with the script's line), caught
+/// by pcall (the message as a string), through xpcall handlers, from multi-line scripts.
+#[test]
+fn errors_caught_and_uncaught() {
+    let mut p = Pair::new();
+    let scripts = [
+        "return cjson.decode('{')",
+        "local x = 1\nlocal y = 2\nreturn cjson.decode('[1,,]')",
+        "local function f()\n  return cjson.encode({[true] = 1})\nend\nreturn f()",
+        "local ok, e = pcall(cjson.decode, '{') return {tostring(ok), e}",
+        "local ok, e = pcall(function() return cjson.decode('[') end) return {tostring(ok), e}",
+        "local ok, e = pcall(bit.band, {}) return e",
+        "local ok, e = pcall(struct.pack, 'q') return e",
+        "local ok, e = pcall(cmsgpack.unpack, '\\193') return e",
+        "local ok, e = pcall(cmsgpack.pack) return e",
+        "return xpcall(function() return cjson.decode('x') end, function(e) return 'handled: ' .. e end)",
+        "return {xpcall(function() return struct.unpack('i', '') end, function(e) return type(e) .. ':' .. e end)}",
+        "return select(2, pcall(cjson.encode, function() end))",
+        "local t = setmetatable({}, {__index = function() return cjson.decode('!') end}) return t.x",
+        "return cmsgpack.unpack('\\129\\192\\1')",
+        "local ok, e = pcall(cmsgpack.unpack, '\\129\\192\\1') return e",
+        "return bit.tohex()",
+        "return struct.size('s')",
+        "return cjson.encode_max_depth(0)",
+        "local c = cjson.new() return c.encode(1, 2)",
+        "return redis.pcall('GET', cjson.encode({1}))",
+        "return cjson.encode(redis.call('PING'))",
+        "return cjson.encode({redis.call('PING')})",
+        "return cjson.encode(redis.status_reply('OK'))",
+        "return cjson.encode(redis.error_reply('boom'))",
+        "return cmsgpack.pack(redis.error_reply('boom'))",
+    ];
+    let mut bad = Vec::new();
+    for s in scripts {
+        eval(&mut p, &mut bad, s, &[], &[]);
+    }
+    assert_none(&bad, "error scripts");
+}
+
+/// Settings live as long as the Lua state: an EVAL sees what an earlier one set, SCRIPT FLUSH
+/// resets them, and `cjson.new()` instances keep their own.
+#[test]
+fn settings_persist_until_script_flush() {
+    let mut p = Pair::new();
+    let mut bad = Vec::new();
+    for s in [
+        "return cjson.encode(1/3)",
+        "return cjson.encode_number_precision(4)",
+        "return cjson.encode(1/3)",
+        "return {cjson.encode_sparse_array(true, 3, 4)}",
+        "return cjson.encode({[10] = 1})",
+        "return cjson.encode_max_depth(2)",
+        "return cjson.encode({{{}}})",
+        "return cjson.decode_max_depth(2)",
+        "return cjson.decode('[[[]]]')",
+        "return cjson.encode_invalid_numbers('null')",
+        "return cjson.encode({1/0})",
+        "return cjson.decode_invalid_numbers(false)",
+        "return cjson.decode('0x10')",
+        "return cjson.encode_keep_buffer(false)",
+        "return cjson.encode({1, 2})",
+        "local c = cjson.new() return {c.encode(1/3), c.encode_max_depth(), cjson.encode(1/3)}",
+    ] {
+        eval(&mut p, &mut bad, s, &[], &[]);
+    }
+    p.check("SCRIPT FLUSH");
+    for s in [
+        "return cjson.encode(1/3)",
+        "return {cjson.encode_max_depth(), cjson.decode_max_depth(), tostring(cjson.encode_keep_buffer())}",
+        "return cjson.decode('0x10')",
+    ] {
+        eval(&mut p, &mut bad, s, &[], &[]);
+    }
+    assert_none(&bad, "settings");
+}
+
+/// A fixed-seed generator, so runs are repeatable.
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        self.0 >> 33
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+/// A random JSON-ish document: mostly valid, with the odd number form, escape and nesting.
+fn random_json(r: &mut Lcg, depth: u32, out: &mut String) {
+    let pick = if depth > 3 { r.below(7) } else { r.below(10) };
+    match pick {
+        0 => out.push_str(["true", "false", "null"][r.below(3) as usize]),
+        1 => out.push_str(&(r.below(2_000_000) as i64 - 1_000_000).to_string()),
+        2 => {
+            let forms = ["0.5", "-1.25e-3", "1E+2", "3.14159265358979", "1e400", "0x1F", "-0", "2.5e-320", "123456789012345678"];
+            out.push_str(forms[r.below(forms.len() as u64) as usize]);
+        }
+        3..=6 => {
+            let parts = ["a", "b c", "\\n", "\\u00e9", "\\ud83d\\ude00", "\\\"", "\\/", "\\\\", "x\\ty", "\\u0000", "é"];
+            out.push('"');
+            for _ in 0..r.below(4) {
+                out.push_str(parts[r.below(parts.len() as u64) as usize]);
+            }
+            out.push('"');
+        }
+        7 => {
+            out.push('[');
+            for i in 0..r.below(5) {
+                if i > 0 {
+                    out.push(',');
+                }
+                random_json(r, depth + 1, out);
+            }
+            out.push(']');
+        }
+        _ => {
+            out.push('{');
+            for i in 0..r.below(5) {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                out.push_str(&format!("\"k{}\":", r.below(8)));
+                random_json(r, depth + 1, out);
+            }
+            out.push('}');
+        }
+    }
+}
+
+/// Random documents and corruptions of them: decoded (values or error messages with their
+/// positions) and re-encoded on both servers.
+#[test]
+fn random_json_documents() {
+    let mut p = Pair::new();
+    let mut r = Lcg(2024);
+    let mut bad = Vec::new();
+    let noise = [",", "]", "}", "\"", "\\", ":", " ", "x", "-", "[", "{", "0", "\u{0}"];
+    for _ in 0..400 {
+        let mut doc = String::new();
+        random_json(&mut r, 0, &mut doc);
+        let mut bytes = doc.into_bytes();
+        if r.below(3) == 0 && !bytes.is_empty() {
+            // Corrupt: insert, drop or cut.
+            let at = r.below(bytes.len() as u64) as usize;
+            match r.below(3) {
+                0 => {
+                    let n = noise[r.below(noise.len() as u64) as usize].as_bytes();
+                    bytes.splice(at..at, n.iter().copied());
+                }
+                1 => {
+                    bytes.remove(at);
+                }
+                _ => bytes.truncate(at),
+            }
+        }
+        eval(
+            &mut p,
+            &mut bad,
+            "local ok, v = pcall(cjson.decode, ARGV[1]) if not ok then return v end \
+             local ok2, s = pcall(cjson.encode, v) return {cjson.encode(type(v)), s}",
+            &[],
+            &[&bytes],
+        );
+    }
+    assert_none(&bad, "random documents");
+}
+
+/// Random bytes and random tables through cmsgpack: unpack results or errors, and packing of
+/// generated tables (integers at width edges, floats, strings, nesting, holes).
+#[test]
+fn random_msgpack() {
+    let mut p = Pair::new();
+    let mut r = Lcg(99);
+    let mut bad = Vec::new();
+    let starts: Vec<u8> = (0..=255).collect();
+    for _ in 0..300 {
+        let mut bytes = vec![starts[r.below(256) as usize]];
+        for _ in 0..r.below(12) {
+            bytes.push(r.below(256) as u8);
+        }
+        eval(
+            &mut p,
+            &mut bad,
+            "local out = {} local ok, e = pcall(function() local t = {cmsgpack.unpack(ARGV[1])} \
+             for i = 1, #t do out[i] = cjson.encode(t[i]) end end) \
+             if not ok then return e end return out",
+            &[],
+            &[&bytes],
+        );
+        eval(
+            &mut p,
+            &mut bad,
+            "local ok, a, b = pcall(cmsgpack.unpack_one, ARGV[1], tonumber(ARGV[2])) \
+             return {tostring(ok), tostring(a), cjson.encode(b)}",
+            &[],
+            &[&bytes, r.below(4).to_string().as_bytes()],
+        );
+    }
+    let scalars = [
+        "0", "-1", "127", "128", "-32", "-33", "255", "256", "-128", "-129", "65535", "65536",
+        "-32768", "-32769", "4294967295", "4294967296", "-2147483648", "-2147483649", "2^53",
+        "-2^63", "2^63", "0.5", "0.1", "-2.75", "1/0", "1e-310", "'s'", "''", "string.rep('x', 40)",
+        "string.rep('y', 300)", "true", "false", "nil",
+    ];
+    for _ in 0..150 {
+        let mut t = String::from("{");
+        for i in 1..=r.below(8) {
+            let v = scalars[r.below(scalars.len() as u64) as usize];
+            match r.below(4) {
+                0 => t.push_str(&format!("k{i} = {v}, ")),
+                1 => t.push_str(&format!("{{{v}, {v}}}, ")),
+                _ => t.push_str(&format!("{v}, ")),
+            }
+        }
+        t.push('}');
+        eval(
+            &mut p,
+            &mut bad,
+            &format!(
+                "local t = {t} local m = cmsgpack.pack(t) \
+                 local ok, j = pcall(cjson.encode, cmsgpack.unpack(m)) return {{m, tostring(j)}}"
+            ),
+            &[],
+            &[],
+        );
+    }
+    assert_none(&bad, "random msgpack");
+}
+
 const BIT_CASES: &str = r#"
 return bit.tobit(1)
 return bit.tobit(2^31)
