@@ -39,7 +39,12 @@ fn run_cases(p: &mut Pair, cases: &str) {
             }
         }
     }
-    assert!(bad.is_empty(), "{} of {n} replies differ:\n{}", bad.len(), bad.join("\n"));
+    assert!(
+        bad.is_empty(),
+        "{} of {n} replies differ:\n{}",
+        bad.len(),
+        bad.join("\n")
+    );
 }
 
 #[test]
@@ -83,7 +88,12 @@ fn eval(p: &mut Pair, bad: &mut Vec<String>, script: &str, keys: &[&str], args: 
 }
 
 fn assert_none(bad: &[String], what: &str) {
-    assert!(bad.is_empty(), "{what}: {} differ:\n{}", bad.len(), bad.join("\n"));
+    assert!(
+        bad.is_empty(),
+        "{what}: {} differ:\n{}",
+        bad.len(),
+        bad.join("\n")
+    );
 }
 
 /// Library values returned as they are: decoded JSON and msgpack, `cjson.null`, unpacked
@@ -153,8 +163,18 @@ fn job_queue_payloads() {
         eval(&mut p, &mut bad, s, &["job:1"], &[job]);
     }
     // The same with a msgpack job (as some queues store them).
-    let packed = p.a.cmd_args(&[b"EVAL", b"return cmsgpack.pack(cjson.decode(ARGV[1]))", b"0", job]);
-    let packed_r = p.b.cmd_args(&[b"EVAL", b"return cmsgpack.pack(cjson.decode(ARGV[1]))", b"0", job]);
+    let packed = p.a.cmd_args(&[
+        b"EVAL",
+        b"return cmsgpack.pack(cjson.decode(ARGV[1]))",
+        b"0",
+        job,
+    ]);
+    let packed_r = p.b.cmd_args(&[
+        b"EVAL",
+        b"return cmsgpack.pack(cjson.decode(ARGV[1]))",
+        b"0",
+        job,
+    ]);
     assert_eq!(show(&packed), show(&packed_r), "packed job");
     let body = bulk_body(&packed);
     for s in [
@@ -274,11 +294,33 @@ fn random_json(r: &mut Lcg, depth: u32, out: &mut String) {
         0 => out.push_str(["true", "false", "null"][r.below(3) as usize]),
         1 => out.push_str(&(r.below(2_000_000) as i64 - 1_000_000).to_string()),
         2 => {
-            let forms = ["0.5", "-1.25e-3", "1E+2", "3.14159265358979", "1e400", "0x1F", "-0", "2.5e-320", "123456789012345678"];
+            let forms = [
+                "0.5",
+                "-1.25e-3",
+                "1E+2",
+                "3.14159265358979",
+                "1e400",
+                "0x1F",
+                "-0",
+                "2.5e-320",
+                "123456789012345678",
+            ];
             out.push_str(forms[r.below(forms.len() as u64) as usize]);
         }
         3..=6 => {
-            let parts = ["a", "b c", "\\n", "\\u00e9", "\\ud83d\\ude00", "\\\"", "\\/", "\\\\", "x\\ty", "\\u0000", "é"];
+            let parts = [
+                "a",
+                "b c",
+                "\\n",
+                "\\u00e9",
+                "\\ud83d\\ude00",
+                "\\\"",
+                "\\/",
+                "\\\\",
+                "x\\ty",
+                "\\u0000",
+                "é",
+            ];
             out.push('"');
             for _ in 0..r.below(4) {
                 out.push_str(parts[r.below(parts.len() as u64) as usize]);
@@ -316,7 +358,9 @@ fn random_json_documents() {
     let mut p = Pair::new();
     let mut r = Lcg(2024);
     let mut bad = Vec::new();
-    let noise = [",", "]", "}", "\"", "\\", ":", " ", "x", "-", "[", "{", "0", "\u{0}"];
+    let noise = [
+        ",", "]", "}", "\"", "\\", ":", " ", "x", "-", "[", "{", "0", "\u{0}",
+    ];
     for _ in 0..400 {
         let mut doc = String::new();
         random_json(&mut r, 0, &mut doc);
@@ -379,10 +423,39 @@ fn random_msgpack() {
         );
     }
     let scalars = [
-        "0", "-1", "127", "128", "-32", "-33", "255", "256", "-128", "-129", "65535", "65536",
-        "-32768", "-32769", "4294967295", "4294967296", "-2147483648", "-2147483649", "2^53",
-        "-2^63", "2^63", "0.5", "0.1", "-2.75", "1/0", "1e-310", "'s'", "''", "string.rep('x', 40)",
-        "string.rep('y', 300)", "true", "false", "nil",
+        "0",
+        "-1",
+        "127",
+        "128",
+        "-32",
+        "-33",
+        "255",
+        "256",
+        "-128",
+        "-129",
+        "65535",
+        "65536",
+        "-32768",
+        "-32769",
+        "4294967295",
+        "4294967296",
+        "-2147483648",
+        "-2147483649",
+        "2^53",
+        "-2^63",
+        "2^63",
+        "0.5",
+        "0.1",
+        "-2.75",
+        "1/0",
+        "1e-310",
+        "'s'",
+        "''",
+        "string.rep('x', 40)",
+        "string.rep('y', 300)",
+        "true",
+        "false",
+        "nil",
     ];
     for _ in 0..150 {
         let mut t = String::from("{");

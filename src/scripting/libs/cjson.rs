@@ -239,6 +239,11 @@ fn append_string(buf: &mut Vec<u8>, s: &[u8]) {
     buf.push(b'"');
 }
 
+/// Powers of ten up to 10^14, for the whole-number fast path.
+const POW10: [f64; 15] = [
+    1.0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14,
+];
+
 /// An encoding in progress: its settings and its loaned buffers.
 struct Encoder {
     cfg: *mut Config,
@@ -285,14 +290,25 @@ impl Encoder {
                 }
             }
         }
+        let prec = (*self.cfg).encode_number_precision;
+        // Whole numbers with at most `prec` digits print as themselves under %.<prec>g: the
+        // common case (ids, counts, timestamps) skips the float formatting.
+        if num.fract() == 0.0
+            && num.abs() < POW10[prec.clamp(1, 14) as usize]
+            && (num != 0.0 || num.is_sign_positive())
+        {
+            buf.extend_from_slice(itoa::Buffer::new().format(num as i64).as_bytes());
+            return;
+        }
         let mut out = [0u8; 32];
-        let n = super::format_g(&mut out, num, (*self.cfg).encode_number_precision as usize);
+        let n = super::format_g(&mut out, num, prec as usize);
         buf.extend_from_slice(&out[..n]);
     }
 
     unsafe fn append_lua_string(&self, l: State, idx: c_int) {
         let mut len = 0;
         let s = ffi::lua_tolstring(l, idx, &mut len) as *const u8;
+        // SAFETY: a Lua string stays alive and unmoved while it is on the stack.
         append_string(self.lease.buf(), std::slice::from_raw_parts(s, len));
     }
 
@@ -1086,6 +1102,7 @@ unsafe extern "C-unwind" fn decode(l: State) -> c_int {
     let cfg = config(l);
     let mut len = 0;
     let p = ffi::luaL_checklstring(l, 1, &mut len) as *const u8;
+    // SAFETY: argument 1 stays on the stack (alive, unmoved) for the whole call.
     let data = std::slice::from_raw_parts(p, len);
     // UTF-16/32 show as a NUL among the first two bytes.
     if len >= 2 && (data[0] == 0 || data[1] == 0) {

@@ -180,6 +180,7 @@ unsafe fn encode_value(
         ffi::LUA_TSTRING => {
             let mut len = 0;
             let s = ffi::lua_tolstring(l, -1, &mut len) as *const u8;
+            // SAFETY: a Lua string stays alive and unmoved while it is on the stack.
             encode_bytes(&mut *buf, std::slice::from_raw_parts(s, len));
         }
         ffi::LUA_TBOOLEAN => {
@@ -495,6 +496,7 @@ unsafe fn unpack_full(l: State, limit: ffi::lua_Integer, offset: ffi::lua_Intege
     } else {
         limit
     };
+    // SAFETY: argument 1 stays on the stack (alive, unmoved) for the whole call.
     let data = std::slice::from_raw_parts(s, len);
     let mut pos = offset as usize;
     let lease = Lease::take(l, shared(l), SCRATCH);

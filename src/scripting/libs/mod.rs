@@ -14,7 +14,12 @@
 //! Unwinding discipline: a Lua error is a `longjmp` through our frames. Every function here
 //! keeps only plain data (integers, raw pointers, fixed arrays) alive across a Lua API call that
 //! may raise, so no destructor is ever skipped. Growable buffers live inside Lua userdata
-//! (freed by `__gc`), never in a Rust local.
+//! (freed by `__gc`), never in a Rust local, and every path that raises hands its loaned
+//! buffers back first (see `Lease`).
+//!
+//! Everything here is `unsafe` for one reason: it is the Lua C API. The functions are only
+//! called by Lua with a valid state; pointers into Lua strings are used while the string is
+//! on the stack; userdata pointers are used while the userdata is an upvalue or on the stack.
 
 use std::ffi::{c_char, c_int, CStr};
 use std::fmt::{self, Write};

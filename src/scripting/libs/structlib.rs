@@ -251,6 +251,7 @@ unsafe extern "C-unwind" fn unpack(l: State) -> c_int {
         arg_error(l, 3, format_args!("offset must be 1 or greater"));
     }
     pos -= 1;
+    // SAFETY: argument 2 stays on the stack (alive, unmoved) for the whole call.
     let data = std::slice::from_raw_parts(data, ld);
     let mut n: c_int = 0;
     let mut h = Header {
