@@ -500,6 +500,7 @@ unsafe fn unpack_full(l: State, limit: ffi::lua_Integer, offset: ffi::lua_Intege
     let data = std::slice::from_raw_parts(s, len);
     let mut pos = offset as usize;
     let lease = Lease::take(l, shared(l), SCRATCH);
+    let lease_slot = ffi::lua_gettop(l);
     let mut cnt: c_int = 0;
     while pos < len && (cnt as ffi::lua_Integer) < limit {
         match decode_one(l, data, &mut pos, lease.frames()) {
@@ -523,8 +524,8 @@ unsafe fn unpack_full(l: State, limit: ffi::lua_Integer, offset: ffi::lua_Intege
     }
     lease.release(KEEP_LIMIT);
     if lease.pushed() {
-        // The temporary scratch sits between the argument and the results: drop it.
-        ffi::lua_remove(l, 2);
+        // The temporary scratch sits between the arguments and the results: drop it.
+        ffi::lua_remove(l, lease_slot);
     }
     if !decode_all {
         check_stack(l, 1, c"in function mp_unpack_full");

@@ -411,6 +411,64 @@ mod tests {
         }
         assert!(bad.is_empty(), "{}", bad[..bad.len().min(20)].join("\n"));
     }
+
+    /// An allocation failure while a shared buffer is lent (the result string cannot be made)
+    /// leaves it marked busy; later calls then work on temporary buffers and give the same
+    /// results, extra arguments and all.
+    #[test]
+    fn calls_after_a_memory_error_still_work() {
+        use super::testutil::{lua, run};
+        let lua = lua();
+        lua.load("big = string.rep('x', 2000000) packed = cmsgpack.pack(big .. 'z')")
+            .exec()
+            .expect("setup");
+        let fail = [
+            "return #cjson.encode({big})",
+            "return #cmsgpack.pack(big, 1)",
+            "return #cjson.decode(encoded)",
+            "return #cmsgpack.unpack(packed)",
+        ];
+        // Decoded strings must be new ones (equal strings are shared), so they need memory.
+        lua.load("encoded = cjson.encode(big .. 'y') collectgarbage()")
+            .exec()
+            .expect("setup");
+        lua.set_memory_limit(lua.used_memory() + 1_000_000)
+            .expect("limit");
+        for code in fail {
+            let got = run(&lua, code);
+            assert_eq!(
+                &got[..got.len().min(100)],
+                "ERR:not enough memory",
+                "{code}"
+            );
+        }
+        lua.set_memory_limit(0).expect("no limit");
+        let after = [
+            ("return #cjson.encode({big, 1})", "2000006"),
+            ("return #cmsgpack.pack(big, 1)", "2000006"),
+            (
+                "return cjson.encode({cjson.decode('[1,{\"a\":[2]}]')})",
+                "[[1,{\"a\":[2]}]]",
+            ),
+            ("return #cjson.decode(encoded)", "2000001"),
+            (
+                "return select('#', cmsgpack.unpack(cmsgpack.pack(1, 2, 3), 'extra'))",
+                "3",
+            ),
+            (
+                "return select(3, cmsgpack.unpack(cmsgpack.pack(1, 2, 3), 'extra'))",
+                "3",
+            ),
+            (
+                "return select(2, cmsgpack.unpack_limit(cmsgpack.pack(1, 2, 3), 1, 1))",
+                "2",
+            ),
+            ("return #cmsgpack.unpack(packed)", "2000001"),
+        ];
+        for (code, want) in after {
+            assert_eq!(run(&lua, code), want, "{code}");
+        }
+    }
 }
 
 /// Unit-test helpers: a Lua state with the libraries, and a runner returning a chunk's result
