@@ -6,7 +6,7 @@
 //! per-run command function, which borrows the calling client for the run only (an mlua
 //! scope), so no pointer to a client outlives its command.
 
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicPtr, Ordering};
 use std::sync::Arc;
 
 use mlua::{Function, HookTriggers, Lua, LuaOptions, MultiValue, StdLib, Table, Value, VmState};
@@ -74,8 +74,68 @@ pub struct Engine {
     redis: Table,
     /// run(f [, keys, args]): calls f under the error handler.
     runner: Function,
-    /// redis.call outside a run (put back after each run).
-    outside: Function,
+    /// The running script's [`CallCtx`] (null between runs), which redis.call reads.
+    current: Arc<AtomicPtr<()>>,
+}
+
+/// What redis.call needs from the running script, for the length of one run.
+struct CallCtx<'c, 'a> {
+    ctx: &'c mut Ctx<'a>,
+    run: &'c RunInfo,
+    mode: RunMode,
+    /// Push frames the script's commands wrote into their replies (tracking), for the
+    /// caller.
+    pushed: Vec<u8>,
+}
+
+/// Publishes a [`CallCtx`] to redis.call for one run and withdraws it when dropped (also
+/// on unwinding), so the pointer never outlives the borrow it came from.
+struct Current<'s>(&'s AtomicPtr<()>);
+
+impl<'s> Current<'s> {
+    fn set(slot: &'s AtomicPtr<()>, cx: &mut CallCtx) -> Current<'s> {
+        slot.store(cx as *mut CallCtx as *mut (), Ordering::Relaxed);
+        Current(slot)
+    }
+}
+
+impl Drop for Current<'_> {
+    fn drop(&mut self) {
+        self.0.store(std::ptr::null_mut(), Ordering::Relaxed);
+    }
+}
+
+/// redis.call (`raise`) or redis.pcall reading the run's [`CallCtx`] from `slot`.
+///
+/// Measured reason for the raw pointer (the one unsafe block of scripting): making the
+/// two functions per run in an mlua scope instead (safe, as they could borrow the client)
+/// held EVALSHA to 0.78x redis-server at -P 16 (closure creation per run, and the garbage
+/// Lua's collector then chases); with this, 0.96x (`TESTS=evalsha ROUNDS=3
+/// scripts/bench.sh`, same machine and hour).
+fn call_fn(lua: &Lua, slot: Arc<AtomicPtr<()>>, raise_errors: bool) -> mlua::Result<Function> {
+    lua.create_function(move |lua, args: MultiValue| {
+        // Taken out of the slot while the command runs: a nested call (impossible today:
+        // scripts cannot run EVAL) would find null instead of a second &mut.
+        let p = slot.swap(std::ptr::null_mut(), Ordering::Relaxed);
+        if p.is_null() {
+            return Err(raise(
+                "redis.call/pcall can only be called inside a script invocation",
+            ));
+        }
+        // SAFETY: a non-null pointer was stored by `Current::set` from a `&mut CallCtx`
+        // that lives, unused by anyone else, until `Current` is dropped in `run_inner`,
+        // which happens after the only Lua call that can reach this function returns. The
+        // slot is emptied above, so no other reference to it exists while we hold this one,
+        // and it is put back before returning.
+        let cx = unsafe { &mut *(p as *mut CallCtx<'_, '_>) };
+        let r = redis_call(lua, cx.ctx, cx.run, cx.mode, &args, &mut cx.pushed);
+        slot.store(p, Ordering::Relaxed);
+        match r? {
+            Ok(v) => Ok(v),
+            Err(e) if raise_errors => Err(mlua::Error::external(e)),
+            Err(e) => Ok(Value::Table(convert::error_table(lua, &e.text, e.counted)?)),
+        }
+    })
 }
 
 /// How a script run ends, before it becomes a reply.
@@ -235,6 +295,9 @@ impl Engine {
         }
         super::libs::open(&lua, &real)?;
         let redis = redis_api(&lua)?;
+        let current = Arc::new(AtomicPtr::new(std::ptr::null_mut()));
+        redis.raw_set("call", call_fn(&lua, current.clone(), true)?)?;
+        redis.raw_set("pcall", call_fn(&lua, current.clone(), false)?)?;
         real.raw_set("redis", redis.clone())?;
         let math: Table = real.raw_get("math")?;
         let r = run.clone();
@@ -348,14 +411,13 @@ impl Engine {
                 Ok(VmState::Continue)
             },
         )?;
-        let outside = outside_fn(&lua)?;
         Ok(Engine {
             lua,
             env,
             real,
             redis,
             runner,
-            outside,
+            current,
         })
     }
 
@@ -422,39 +484,24 @@ impl Engine {
         let saved_block = std::mem::replace(&mut ctx.session.no_block, true);
         ctx.session.in_script = true;
         ctx.session.frozen_now = crate::util::now_ms();
-        let mut pushed = Vec::new();
         let result = {
-            let cell = std::cell::RefCell::new((&mut *ctx, &mut pushed));
-            lua.scope(|scope| {
-                let call = scope.create_function(|lua, args: MultiValue| {
-                    let mut guard = cell.borrow_mut();
-                    let (ctx, pushed) = &mut *guard;
-                    match redis_call(lua, ctx, run, mode, &args, pushed)? {
-                        Ok(v) => Ok(v),
-                        Err(e) => Err(mlua::Error::external(e)),
-                    }
-                })?;
-                let pcall = scope.create_function(|lua, args: MultiValue| {
-                    let mut guard = cell.borrow_mut();
-                    let (ctx, pushed) = &mut *guard;
-                    match redis_call(lua, ctx, run, mode, &args, pushed)? {
-                        Ok(v) => Ok(v),
-                        Err(e) => Ok(Value::Table(convert::error_table(lua, &e.text, e.counted)?)),
-                    }
-                })?;
-                self.redis.raw_set("call", call)?;
-                self.redis.raw_set("pcall", pcall)?;
-                let r = if fcall {
-                    self.runner
-                        .call::<(bool, Value)>((f.clone(), keys_t, argv_t))
-                } else {
-                    self.runner.call::<(bool, Value)>(f.clone())
-                };
-                self.redis.raw_set("call", self.outside.clone())?;
-                self.redis.raw_set("pcall", self.outside.clone())?;
-                r
-            })
+            let mut cx = CallCtx {
+                ctx: &mut *ctx,
+                run,
+                mode,
+                pushed: Vec::new(),
+            };
+            let _current = Current::set(&self.current, &mut cx);
+            let r = if fcall {
+                self.runner
+                    .call::<(bool, Value)>((f.clone(), keys_t, argv_t))
+            } else {
+                self.runner.call::<(bool, Value)>(f.clone())
+            };
+            drop(_current);
+            (r, cx.pushed)
         };
+        let (result, pushed) = result;
         ctx.session.db = saved_db;
         ctx.session.resp = saved_resp;
         ctx.session.in_exec = saved_exec;
@@ -502,20 +549,9 @@ impl Engine {
     }
 }
 
-/// redis.call outside a script run (e.g. while a function library loads).
-fn outside_fn(lua: &Lua) -> mlua::Result<Function> {
-    lua.create_function(|_, _: MultiValue| -> mlua::Result<()> {
-        Err(raise(
-            "redis.call/pcall can only be called inside a script invocation",
-        ))
-    })
-}
-
 /// The `redis` table without call/pcall/setresp (set by the engine).
 fn redis_api(lua: &Lua) -> mlua::Result<Table> {
     let redis = lua.create_table()?;
-    redis.raw_set("call", outside_fn(lua)?)?;
-    redis.raw_set("pcall", outside_fn(lua)?)?;
     redis.raw_set(
         "error_reply",
         lua.create_function(|lua, args: MultiValue| {
