@@ -130,18 +130,22 @@ publish_rps() {
 }
 
 # The `evalsha` test: a small script (issue 6's), loaded once, run by SHA1 on random keys.
-EVAL_SCRIPT="return redis.call('INCR', KEYS[1])"
+# EVAL_SCRIPT and EVAL_ARG (one ARGV value, e.g. a JSON job) replace it for other scripts.
+EVAL_SCRIPT=${EVAL_SCRIPT:-"return redis.call('INCR', KEYS[1])"}
+EVAL_ARG=${EVAL_ARG:-}
 
 # evalsha_rps PORT DEPTH: one EVALSHA run, prints its requests/s.
 evalsha_rps() {
     local port=$1 depth=$2 sha out
     sha=$(redis-cli -p "$port" SCRIPT LOAD "$EVAL_SCRIPT")
     out=$(taskset -c "$CLIENT_CPU" redis-benchmark -h 127.0.0.1 -p "$port" -c "$CLIENTS" \
-        -P "$depth" -r "$KEYSPACE" -n "$N" --csv EVALSHA "$sha" 1 key:__rand_int__ </dev/null) || {
+        -P "$depth" -r "$KEYSPACE" -n "$N" --csv EVALSHA "$sha" 1 key:__rand_int__ \
+        ${EVAL_ARG:+"$EVAL_ARG"} </dev/null) || {
         echo "redis-benchmark failed against port $port (evalsha -P $depth): $out" >&2
         return 1
     }
-    awk -F'"' 'NR > 1 { print $4; exit }' <<<"$out"
+    # Fields counted from the end: an EVAL_ARG in the test name may hold quotes and commas.
+    awk -F'","' 'NR > 1 { print $(NF - 6); exit }' <<<"$out"
 }
 
 # run_test PORT PID TEST DEPTH: prints "<req/s> [<server CPU us per request>]".
