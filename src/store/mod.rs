@@ -34,11 +34,12 @@ pub struct EntryValue {
     pub value: Value,
 }
 
-/// Byte offsets inside an entry's allocation. The value comes first (8-aligned, 32
+/// Byte offsets inside an entry's allocation. The value comes first (8-aligned, 16
 /// bytes), then the access word; the deadline (only for keys that have one, unaligned),
 /// the key's length (one byte below 255, else 255 and four bytes) and the key follow. No
-/// padding anywhere: a 10-byte key without TTL takes 32 + 4 + 1 + 10 = 47 bytes, a
-/// 48-byte jemalloc class (it took 50, a 56- or 64-byte class, with a struct header).
+/// padding anywhere: a 10-byte key without TTL takes 16 + 4 + 1 + 10 = 31 bytes, a
+/// 32-byte jemalloc class (47 bytes, the 48-byte class, with a 32-byte `Value`; 50, a
+/// 56- or 64-byte class, with a struct header).
 const VALUE_SIZE: usize = std::mem::size_of::<EntryValue>();
 const WORD_AT: usize = VALUE_SIZE;
 const TAIL_AT: usize = WORD_AT + 4;
@@ -128,7 +129,7 @@ impl Entry {
     #[inline]
     fn word(&self) -> u32 {
         // SAFETY: the word was written at WORD_AT (4-aligned: the allocation is 8-aligned
-        // and WORD_AT is 32) in `new`.
+        // and WORD_AT is 16) in `new`.
         unsafe { (self.ptr.as_ptr().add(WORD_AT) as *const u32).read() }
     }
 
@@ -256,7 +257,7 @@ impl Drop for Entry {
 }
 
 const _: () = assert!(std::mem::size_of::<Entry>() == 8);
-const _: () = assert!(VALUE_SIZE == 32 && ENTRY_ALIGN == 8);
+const _: () = assert!(VALUE_SIZE == 16 && ENTRY_ALIGN == 8);
 
 /// Counters a shard keeps under its own lock, summed for INFO.
 #[derive(Default, Clone, Copy, Debug)]
@@ -1071,13 +1072,13 @@ mod tests {
                 );
                 e.set_expire_at(if deadline == 0 { 5 } else { 0 });
                 assert_eq!(e.key(), &key[..]);
-                assert!(e.alloc_bytes() >= 36 + len);
+                assert!(e.alloc_bytes() >= 20 + len);
             }
         }
-        // 10-byte key, no deadline: 47 bytes, the 48-byte class.
+        // 10-byte key, no deadline: 31 bytes, the 32-byte class.
         assert_eq!(
             Entry::new(b"key:123456", Value::Int(1), 0, 0).alloc_bytes(),
-            48
+            32
         );
     }
 
