@@ -6,6 +6,13 @@
 //! lookup. A command locks only the shards of its keys; commands with several keys (or
 //! several databases) lock them through [`Store::lock_many`], which takes the locks in
 //! ascending (db, shard) order so two commands can never deadlock.
+//!
+//! Bytes per key (issue 4's figure; measured with `scripts/memory.sh`, 1M keys): the
+//! table's slot is a 6-byte handle to one allocation ([`Entry`]) holding a 16-byte
+//! [`Value`], the access word, the deadline if any, and the key; 1M 10-byte keys with
+//! short values cost 47 bytes each (32 entry, ~15 table at 48% load). The bits of a key's
+//! hash that its table probe reads are a function of 32 of them
+//! ([`expiry::key_hash`]), so the expiry wheel indexes a key by a 4-byte mark.
 
 pub mod evict;
 pub mod expiry;
@@ -399,6 +406,9 @@ pub struct Shard {
     sketch: Option<Box<evict::Sketch>>,
     /// Random state for the LFU counter's logarithmic increment.
     rng: u32,
+    /// The store's key hasher (`Store::hash` is `expiry::key_hash` of it), to tell expiry
+    /// wheel marks apart.
+    hasher: hashbrown::DefaultHashBuilder,
 }
 
 /// Redis keeps one object per integer 0..9999 shared by every key holding it, so the
@@ -508,6 +518,7 @@ impl Default for Shard {
             evict: Arc::default(),
             sketch: None,
             rng: 0,
+            hasher: Default::default(),
         }
     }
 }
@@ -651,10 +662,15 @@ impl Shard {
             self.layout_epoch = self.layout_epoch.wrapping_add(1);
         }
         let deadline = entry.expire_at();
+        let partner = if deadline != 0 {
+            self.mark_partner(hash, entry.key())
+        } else {
+            None
+        };
         self.table.insert_unique(hash, entry, |e| hasher(e));
         if deadline != 0 {
             self.expires += 1;
-            self.index_deadline(hash, deadline);
+            self.index_deadline(hash, deadline, partner);
         }
     }
 
@@ -690,15 +706,40 @@ impl Shard {
             _ => {}
         }
         if deadline != 0 {
-            self.index_deadline(hash, deadline);
+            let partner = self.mark_partner(hash, key);
+            self.index_deadline(hash, deadline, partner);
         }
         true
     }
 
-    fn index_deadline(&mut self, hash: KeyHash, deadline: u64) {
-        self.wheel
-            .get_or_insert_with(|| Box::new(ExpiryWheel::new(crate::util::now_ms())))
-            .insert(hash, deadline);
+    /// The deadline of another key with a deadline whose expiry wheel mark is the one of
+    /// `hash` (see `expiry.rs`), if there is one. One probe, and the key of an entry is
+    /// hashed only if its tag matches and it has a deadline.
+    fn mark_partner(&self, hash: KeyHash, key: &[u8]) -> Option<u64> {
+        let mark = expiry::mark_of(hash);
+        let hasher = &self.hasher;
+        self.table
+            .find(expiry::probe_hash(mark), |e| {
+                e.expire_at() != 0
+                    && e.key() != key
+                    && expiry::marks(mark, expiry::key_hash(hasher.hash_one(e.key())))
+            })
+            .map(|e| e.expire_at())
+    }
+
+    /// Indexes the key of `hash` under `deadline`; with a `partner` (the deadline of a
+    /// key sharing its mark), both by their exact ticks.
+    fn index_deadline(&mut self, hash: KeyHash, deadline: u64, partner: Option<u64>) {
+        let wheel = self
+            .wheel
+            .get_or_insert_with(|| Box::new(ExpiryWheel::new(crate::util::now_ms())));
+        match partner {
+            None => wheel.insert(hash, deadline),
+            Some(other) => {
+                wheel.insert_exact(hash, deadline);
+                wheel.insert_exact(hash, other);
+            }
+        }
     }
 
     /// Active expiry: deletes the keys whose deadline is at or before `now`, doing at most
@@ -787,23 +828,24 @@ struct WheelTable<'a, H> {
 }
 
 impl<H: Fn(&Entry) -> u64> expiry::WheelKeys for WheelTable<'_, H> {
-    fn deadline_in(&mut self, mark: u64, from: u64, to: u64) -> Option<u64> {
+    fn deadline_in(&mut self, mark: u32, from: u64, to: u64) -> Option<u64> {
         // The deadline test is cheap and rules out nearly every other candidate before
         // the key is hashed again.
         let hasher = self.hasher;
         self.table
-            .find(mark, |e| {
+            .find(expiry::probe_hash(mark), |e| {
                 let d = e.expire_at();
                 d >= from && d < to && d != 0 && expiry::marks(mark, hasher(e))
             })
             .map(|e| e.expire_at())
     }
 
-    fn expire(&mut self, mark: u64, now: u64) -> usize {
+    fn expire(&mut self, mark: u32, now: u64) -> usize {
         // Any expired entry on this probe path may go (it is expired whoever indexed it),
         // so no key is hashed again here.
+        let probe = expiry::probe_hash(mark);
         let mut n = 0;
-        while let Ok(occ) = self.table.find_entry(mark, |e| e.is_expired(now)) {
+        while let Ok(occ) = self.table.find_entry(probe, |e| e.is_expired(now)) {
             let (e, _) = occ.remove();
             self.log.0.record(self.log.1, e.key(), false);
             n += 1;
@@ -825,6 +867,7 @@ impl Db {
         shared_ints: &Arc<SharedIntClock>,
         evict: &Arc<evict::Params>,
         deletions: &Arc<DeletionLog>,
+        hasher: &hashbrown::DefaultHashBuilder,
     ) -> Self {
         Db {
             shards: (0..shards)
@@ -835,6 +878,7 @@ impl Db {
                         shared_ints: shared_ints.clone(),
                         evict: evict.clone(),
                         rng: (i as u32).wrapping_mul(0x9E37_79B9) | 1,
+                        hasher: hasher.clone(),
                         ..Shard::default()
                     })
                 })
@@ -894,12 +938,22 @@ impl Store {
         let shared_ints = Arc::default();
         let evictor = evict::Evictor::default();
         let deletions = Arc::default();
+        let hasher = hashbrown::DefaultHashBuilder::default();
         Store {
             dbs: (0..databases.max(1))
-                .map(|db| Db::new(db, shards, &shared_ints, &evictor.params, &deletions))
+                .map(|db| {
+                    Db::new(
+                        db,
+                        shards,
+                        &shared_ints,
+                        &evictor.params,
+                        &deletions,
+                        &hasher,
+                    )
+                })
                 .collect(),
             deletions,
-            hasher: hashbrown::DefaultHashBuilder::default(),
+            hasher,
             shard_mask: shards - 1,
             started_unix_ms: crate::util::now_ms(),
             evictor,
@@ -910,15 +964,18 @@ impl Store {
         self.shard_mask + 1
     }
 
+    /// The hash of a key: it picks the shard (bits 40..57) and places the key in the
+    /// shard's table, by bits that are a function of the 32 an expiry wheel mark keeps
+    /// ([`expiry::key_hash`]).
     #[inline]
     pub fn hash(&self, key: &[u8]) -> KeyHash {
-        self.hasher.hash_one(key)
+        expiry::key_hash(self.hasher.hash_one(key))
     }
 
     /// The rehash function the shard tables need when they grow.
     #[inline]
     pub fn entry_hasher(&self) -> impl Fn(&Entry) -> u64 + '_ {
-        move |e: &Entry| self.hasher.hash_one(e.key())
+        move |e: &Entry| self.hash(e.key())
     }
 
     #[inline]
@@ -1055,6 +1112,48 @@ mod tests {
         assert_eq!(s.expire_due(real, 100, &hasher).0, 1);
         assert_eq!(s.len(), 0);
         assert_eq!(s.stats.expired_keys, 1);
+    }
+
+    /// Two keys sharing a wheel mark, with deadlines in one upper slot: each is collected
+    /// at its own deadline (a cascade alone would carry both marks to one of them).
+    #[test]
+    fn keys_sharing_a_wheel_mark_both_expire_on_time() {
+        let store = Store::new(1, 1);
+        let mut seen = std::collections::HashMap::new();
+        let (a, b) = (0..1_000_000u32)
+            .find_map(|i| {
+                let k = format!("k{i}").into_bytes();
+                let m = expiry::mark_of(store.hash(&k));
+                seen.insert(m, k.clone()).map(|other| (other, k))
+            })
+            .expect("a pair of 1M keys shares a 32-bit mark");
+        let real = crate::util::now_ms();
+        let hasher = store.entry_hasher();
+        let mut s = store.lock(0, 0);
+        // Deadlines 100 s ahead, 300 ms apart: one level-2 slot (33 s), and one level-1
+        // slot (512 ms) or two next to each other.
+        let (da, db) = (real + 100_000, real + 100_300);
+        let (ha, hb) = (store.hash(&a), store.hash(&b));
+        s.insert_new(ha, Entry::new(&a, Value::Int(1), da, 0), &hasher);
+        s.insert_new(hb, Entry::new(&b, Value::Int(2), 0, 0), &hasher);
+        // One through insert, one through a TTL set later.
+        assert!(s.set_expire(hb, &b, db, real));
+        let mut gone = [None, None];
+        let mut now = real;
+        while now < real + 101_000 {
+            now += 5;
+            s.expire_due(now, usize::MAX, &hasher);
+            for (i, (h, k)) in [(ha, &a), (hb, &b)].into_iter().enumerate() {
+                if gone[i].is_none() && s.table.find(h, |e| e.key() == &k[..]).is_none() {
+                    gone[i] = Some(now);
+                }
+            }
+        }
+        let (ga, gb) = (gone[0].expect("a collected"), gone[1].expect("b collected"));
+        assert!((da..da + 20).contains(&ga), "{ga} vs {da}");
+        assert!((db..db + 20).contains(&gb), "{gb} vs {db}");
+        assert_eq!(s.stats.expired_keys, 2);
+        assert_eq!(s.expires, 0);
     }
 
     #[test]
