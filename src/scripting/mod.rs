@@ -24,7 +24,7 @@ use std::time::Instant;
 use hashbrown::HashMap;
 use parking_lot::Mutex;
 
-use crate::commands::{cmd, container, Args, CmdError, CmdResult, CommandTable, Ctx};
+use crate::commands::{cmd, container, Args, CmdError, CmdResult, CommandTable, Ctx, Lookup};
 use engine::{Engine, Outcome, RunMode};
 
 const CAT: &[&str] = &["scripting"];
@@ -122,6 +122,8 @@ pub struct RunInfo {
     /// busy-reply-threshold in ms for this run (0: none).
     threshold_ms: AtomicU64,
     timed_out: AtomicBool,
+    /// This run already woke a parked worker thread (see `wake_runtime_once`).
+    woke_runtime: AtomicBool,
     /// math.random's generator: one sequence for the server, as Redis has.
     pub rand: Mutex<convert::Lrand48>,
 }
@@ -139,6 +141,7 @@ impl RunInfo {
             resp3: AtomicBool::new(false),
             threshold_ms: AtomicU64::new(0),
             timed_out: AtomicBool::new(false),
+            woke_runtime: AtomicBool::new(false),
             rand: Mutex::new(convert::Lrand48::INITIAL),
         }
     }
@@ -151,6 +154,7 @@ impl RunInfo {
         self.wrote.store(false, Ordering::Relaxed);
         self.resp3.store(false, Ordering::Relaxed);
         self.timed_out.store(false, Ordering::Relaxed);
+        self.woke_runtime.store(false, Ordering::Relaxed);
         self.threshold_ms.store(threshold_ms, Ordering::Relaxed);
         self.running.store(true, Ordering::Release);
     }
@@ -173,6 +177,24 @@ impl RunInfo {
 
     fn elapsed_ms(&self) -> Option<u64> {
         self.start.lock().map(|s| s.elapsed().as_millis() as u64)
+    }
+
+    /// A long script keeps its worker thread busy. Tokio polls the sockets from a parked
+    /// worker and wakes another one only when more than one task is waiting, so while
+    /// the script's worker is busy the sockets may go unpolled: other clients would wait
+    /// instead of getting BUSY, SCRIPT KILL would never arrive. The first time the hook
+    /// finds a script still running, a task spawned from outside the workers wakes a
+    /// parked one, which then polls the sockets while the script runs.
+    pub fn wake_runtime_once(&self) {
+        if self.woke_runtime.swap(true, Ordering::Relaxed) {
+            return;
+        }
+        if let Ok(handle) = tokio::runtime::Handle::try_current() {
+            let h = handle.clone();
+            handle.spawn_blocking(move || {
+                h.spawn(async {});
+            });
+        }
     }
 
     /// Past the threshold: log once, as Redis's scriptInterrupt.
@@ -287,28 +309,35 @@ impl Scripting {
 }
 
 /// Parses a `#!` first line: its flags and the length to skip before compiling (the
-/// newline stays, so line numbers are the user's).
+/// newline stays, so line numbers are the user's). The line is split as Redis splits it
+/// (sdssplitargs: quotes and escapes), the flags list on commas with empty items kept.
 fn parse_shebang(body: &[u8]) -> Result<Option<(Shebang, usize)>, CmdError> {
     if !body.starts_with(b"#!") {
         return Ok(None);
     }
-    let len = body.iter().position(|&b| b == b'\n').unwrap_or(body.len());
-    let line = &body[..len];
-    let mut parts = line.split(|&b| b == b' ').filter(|p| !p.is_empty());
-    let engine = parts.next().unwrap_or_default();
-    if engine != b"#!lua" {
+    let Some(len) = body.iter().position(|&b| b == b'\n') else {
+        return Err(CmdError::new("ERR Invalid script shebang"));
+    };
+    let parts = match crate::protocol::decode::split_args(&body[..len]) {
+        Some(p) if !p.is_empty() => p,
+        _ => return Err(CmdError::new("ERR Invalid engine in script shebang")),
+    };
+    if parts[0] != b"#!lua" {
         let mut m = b"ERR Unexpected engine in script shebang: ".to_vec();
-        m.extend_from_slice(line);
+        m.extend_from_slice(&parts[0]);
         return Err(CmdError::from_bytes(m));
     }
     let mut sb = Shebang::default();
-    for part in parts {
+    for part in &parts[1..] {
         let Some(list) = part.strip_prefix(b"flags=") else {
             let mut m = b"ERR Unknown lua shebang option: ".to_vec();
             m.extend_from_slice(part);
             return Err(CmdError::from_bytes(m));
         };
-        for flag in list.split(|&b| b == b',').filter(|f| !f.is_empty()) {
+        if list.is_empty() {
+            continue;
+        }
+        for flag in list.split(|&b| b == b',') {
             match flag {
                 b"no-writes" => sb.no_writes = true,
                 b"allow-oom" => sb.allow_oom = true,
@@ -456,7 +485,7 @@ fn eval_generic(ctx: &mut Ctx, args: &Args, by_sha: bool, ro: bool) -> CmdResult
     run.begin(&sha, true, threshold_ms(ctx));
     let outcome = st.engine.run(ctx, &run, &func, &keys, &argv, false, mode);
     run.end();
-    let result = finish(ctx, &st.engine, &run, outcome);
+    let result = finish(ctx, args, &st.engine, &run, outcome);
     st.runs += 1;
     if st.runs >= 50 {
         st.runs = 0;
@@ -468,23 +497,46 @@ fn eval_generic(ctx: &mut Ctx, args: &Args, by_sha: bool, ro: bool) -> CmdResult
     result
 }
 
-/// Writes a run's outcome as the reply. An error already counted in INFO errorstats (a
-/// command's error the script passed on) is written without counting it again.
-pub fn finish(ctx: &mut Ctx, engine: &Engine, run: &RunInfo, outcome: Outcome) -> CmdResult {
-    match outcome {
-        Outcome::Value(v) => {
-            engine.reply(ctx.out, run, &v);
-            Ok(())
+/// Writes a run's outcome as the reply and keeps the statistics as Redis does. Every
+/// error reply the script produced (its error, or error tables in its result) counts in
+/// INFO errorstats, except one a command already counted (an error of `redis.call` the
+/// script passed on). The script's command (`args`) counts as failed once for each such
+/// passed-on error and once more if anything was counted here.
+pub fn finish(
+    ctx: &mut Ctx,
+    args: &Args,
+    engine: &Engine,
+    run: &RunInfo,
+    outcome: Outcome,
+) -> CmdResult {
+    let errors = match outcome {
+        Outcome::Value(v) => engine.reply(ctx.out, run, &v),
+        Outcome::Error { text, counted } => {
+            convert::write_error(ctx.out, &text);
+            vec![convert::WrittenError { text, counted }]
         }
-        Outcome::Error {
-            text,
-            counted: true,
-        } => {
-            ctx.out.error_bytes(&text);
-            Ok(())
+    };
+    let mut failed = 0;
+    let mut counted_here = false;
+    for e in &errors {
+        if e.counted {
+            failed += 1;
+        } else {
+            ctx.shared.count_error(&convert::error_code(&e.text));
+            counted_here = true;
         }
-        Outcome::Error { text, .. } => Err(CmdError::from_bytes(text)),
     }
+    failed += counted_here as u64;
+    if failed > 0 {
+        if let Lookup::Found(spec) = ctx.shared.commands.lookup(args) {
+            spec.stats.failed.fetch_add(failed, Ordering::Relaxed);
+        }
+        ctx.shared
+            .stats
+            .failed_calls
+            .fetch_add(1, Ordering::Relaxed);
+    }
+    Ok(())
 }
 
 fn script_load(ctx: &mut Ctx, args: &Args) -> CmdResult {
