@@ -430,6 +430,28 @@ pub fn script_oom(ctx: &Ctx) -> bool {
     max > 0 && ctx.shared.store.enforce_maxmemory(max) == crate::store::evict::Outcome::Fail
 }
 
+/// The exec gate for writing, for a script about to run. While another script holds it
+/// past busy-reply-threshold this answers BUSY instead of waiting, as every other
+/// command does (commands/mod.rs `read_gate`).
+pub fn write_gate(
+    shared: &crate::commands::Shared,
+) -> Result<parking_lot::RwLockWriteGuard<'_, ()>, CmdError> {
+    if let Some(g) = shared.exec_gate.try_write() {
+        return Ok(g);
+    }
+    loop {
+        if let Some(g) = shared
+            .exec_gate
+            .try_write_for(std::time::Duration::from_millis(2))
+        {
+            return Ok(g);
+        }
+        if let Some(busy) = shared.scripting.busy_error() {
+            return Err(CmdError::new(busy));
+        }
+    }
+}
+
 /// The busy-reply-threshold now.
 pub fn threshold_ms(ctx: &Ctx) -> u64 {
     ctx.shared.config.read().busy_reply_threshold
@@ -442,7 +464,11 @@ fn eval_generic(ctx: &mut Ctx, args: &Args, by_sha: bool, ro: bool) -> CmdResult
     let shared = ctx.shared;
     let oom = script_oom(ctx);
     // Nothing else runs while the script does (see the module doc).
-    let _gate = (!ctx.session.in_exec).then(|| shared.exec_gate.write());
+    let _gate = if ctx.session.in_exec {
+        None
+    } else {
+        Some(write_gate(shared)?)
+    };
     let scripting = &shared.scripting;
     let mut guard = scripting.eval.lock();
     let st = state(&mut guard, &scripting.run)?;
