@@ -385,9 +385,13 @@ fn wait_busy(addr: SocketAddr) -> Vec<u8> {
 fn kill_transcript(addr: SocketAddr) -> Vec<String> {
     let mut admin = Raw::connect(addr);
     let mut out = vec![show(&admin.cmd("CONFIG SET busy-reply-threshold 100"))];
+    let mut tx = Raw::connect(addr);
+    out.push(show(&tx.cmd("MULTI")));
+    out.push(show(&tx.cmd("SET busy:tx 1")));
     let mut runner = Raw::connect(addr);
     start_script(&mut runner, &busy_loop(false));
     out.push(show(&wait_busy(addr)));
+    out.push(format!("EXEC: {}", show(&tx.cmd("EXEC"))));
     let mut other = Raw::connect(addr);
     for line in [
         "PING",
@@ -415,11 +419,11 @@ fn busy_script_is_killed_by_script_kill() {
     let redis = kill_transcript(p.redis.addr());
     assert_eq!(ours, redis, "left: ours, right: redis-server");
     assert!(
-        ours[1].starts_with("-BUSY Redis is busy running a script."),
+        ours[3].starts_with("-BUSY Redis is busy running a script."),
         "{ours:?}"
     );
     assert!(
-        ours[7].contains("Script killed by user with SCRIPT KILL"),
+        ours[10].contains("Script killed by user with SCRIPT KILL"),
         "{ours:?}"
     );
 }
