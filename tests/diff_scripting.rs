@@ -801,6 +801,37 @@ fn shebangs() {
     both_protocols(&mut p, SHEBANGS);
 }
 
+/// Over maxmemory (noeviction): a script without flags may run but its first command
+/// that may grow memory is refused (unless it already wrote); a script with flags is
+/// refused before it runs unless it allows OOM (no-writes implies it).
+const OVER_MAXMEMORY: &str = r##"
+    FLUSHALL
+    SET k v
+    CONFIG SET maxmemory 1
+    EVAL "return redis.call('set', 'k2', 'v')" 0
+    EVAL "return redis.pcall('set', 'k2', 'v')" 0
+    EVAL "return redis.call('get', 'k')" 0
+    EVAL "return redis.call('del', 'nokey')" 0
+    EVAL "redis.call('del', 'nokey') return redis.call('set', 'k2', 'v')" 0
+    EVAL "redis.call('get', 'k') return redis.call('set', 'k2', 'v')" 0
+    EVAL "#!lua\nreturn redis.call('get', 'k')" 0
+    EVAL "#!lua flags=allow-oom\nreturn redis.call('set', 'k3', 'v')" 0
+    EVAL "#!lua flags=no-writes\nreturn redis.call('get', 'k')" 0
+    EVAL "#!lua flags=no-writes\nreturn redis.call('set', 'q', '1')" 0
+    EVAL_RO "#!lua\nreturn 1" 0
+    EVAL_RO "return redis.call('get', 'k')" 0
+    EVAL "return 1" 0
+    SCRIPT LOAD "return 2"
+    CONFIG SET maxmemory 0
+    EVAL "#!lua\nreturn redis.call('get', 'k')" 0
+"##;
+
+#[test]
+fn scripts_over_maxmemory() {
+    let mut p = Pair::new();
+    both_protocols(&mut p, OVER_MAXMEMORY);
+}
+
 // ---------------------------------------------------------------------------------------
 // EVALSHA and SCRIPT
 

@@ -493,18 +493,25 @@ fn eval_generic(ctx: &mut Ctx, args: &Args, by_sha: bool, ro: bool) -> CmdResult
         allow_oom: false,
     };
     if let Some(sb) = script.shebang {
+        // A script with flags is a command with flags: without allow-oom (which no-writes
+        // implies) it may grow memory, and Redis refuses it before it runs as it refuses
+        // any such command; its own check, with its own words, is left for EXEC.
+        let allow_oom = sb.allow_oom || sb.no_writes;
+        if oom && !allow_oom && !ctx.session.in_exec {
+            return Err(CmdError::new(crate::commands::err::OOM));
+        }
         if !sb.no_writes && ro {
             return Err(CmdError::new(
                 "ERR Can not execute a script with write flag using *_ro command.",
             ));
         }
-        if !sb.allow_oom && oom {
+        if oom && !allow_oom {
             return Err(CmdError::new(
                 "OOM allow-oom flag is not set on the script, can not run it when used memory > 'maxmemory'",
             ));
         }
         mode.read_only |= sb.no_writes;
-        mode.allow_oom = sb.allow_oom;
+        mode.allow_oom = allow_oom;
     }
     let func = script.func.clone();
     let run = scripting.run.clone();
