@@ -382,14 +382,14 @@ fn wait_busy(addr: SocketAddr) -> Vec<u8> {
 
 /// What each server answers around a busy read-only script: other clients' commands,
 /// SCRIPT KILL, the script's own error, and service afterwards.
-fn kill_transcript(addr: SocketAddr) -> Vec<String> {
+fn kill_transcript(addr: SocketAddr, body: &str) -> Vec<String> {
     let mut admin = Raw::connect(addr);
     let mut out = vec![show(&admin.cmd("CONFIG SET busy-reply-threshold 100"))];
     let mut tx = Raw::connect(addr);
     out.push(show(&tx.cmd("MULTI")));
     out.push(show(&tx.cmd("SET busy:tx 1")));
     let mut runner = Raw::connect(addr);
-    start_script(&mut runner, &busy_loop(false));
+    start_script(&mut runner, body);
     out.push(show(&wait_busy(addr)));
     out.push(format!("EXEC: {}", show(&tx.cmd("EXEC"))));
     let mut other = Raw::connect(addr);
@@ -415,17 +415,31 @@ fn kill_transcript(addr: SocketAddr) -> Vec<String> {
 #[test]
 fn busy_script_is_killed_by_script_kill() {
     let p = Pair::new();
-    let ours = kill_transcript(p.ours.addr());
-    let redis = kill_transcript(p.redis.addr());
-    assert_eq!(ours, redis, "left: ours, right: redis-server");
-    assert!(
-        ours[3].starts_with("-BUSY Redis is busy running a script."),
-        "{ours:?}"
-    );
-    assert!(
-        ours[10].contains("Script killed by user with SCRIPT KILL"),
-        "{ours:?}"
-    );
+    // The loop as it is, and inside pcall and xpcall, which cannot catch the kill.
+    let caught = |f: &str| {
+        format!(
+            "local ok, e = {f}(function() {} end{}) return {{tostring(ok), e}}",
+            busy_loop(false),
+            if f == "xpcall" {
+                ", function(e) return e end"
+            } else {
+                ""
+            }
+        )
+    };
+    for body in [busy_loop(false), caught("pcall"), caught("xpcall")] {
+        let ours = kill_transcript(p.ours.addr(), &body);
+        let redis = kill_transcript(p.redis.addr(), &body);
+        assert_eq!(ours, redis, "left: ours, right: redis-server");
+        assert!(
+            ours[3].starts_with("-BUSY Redis is busy running a script."),
+            "{ours:?}"
+        );
+        assert!(
+            ours[10].contains("Script killed by user with SCRIPT KILL"),
+            "{ours:?}"
+        );
+    }
 }
 
 /// A script that wrote cannot be killed; SHUTDOWN NOSAVE stops the server anyway.

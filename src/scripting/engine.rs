@@ -298,8 +298,8 @@ impl Engine {
         let p = lua.create_table()?;
         let r = run.clone();
         p.raw_set(
-            "killed",
-            lua.create_function(move |_, ()| Ok(r.should_stop()))?,
+            "shutdown",
+            lua.create_function(move |_, ()| Ok(r.shutting_down()))?,
         )?;
         p.raw_set(
             "unwrap",

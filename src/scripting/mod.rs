@@ -175,6 +175,11 @@ impl RunInfo {
         self.killed.load(Ordering::Relaxed) || self.aborted.load(Ordering::Relaxed)
     }
 
+    /// SHUTDOWN stopped the script (no pcall may catch that).
+    pub fn shutting_down(&self) -> bool {
+        self.aborted.load(Ordering::Relaxed)
+    }
+
     fn elapsed_ms(&self) -> Option<u64> {
         self.start.lock().map(|s| s.elapsed().as_millis() as u64)
     }

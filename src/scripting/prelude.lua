@@ -2,7 +2,7 @@
 -- Chunk name "=?": the error handler skips frames of this chunk, which stand for the
 -- C functions Redis has in their place, so errors point at the user's line.
 local real, P = ...
-local killed, unwrap = P.killed, P.unwrap
+local shutdown, unwrap = P.shutdown, P.unwrap
 
 local error, type, tostring, setmetatable = error, type, tostring, setmetatable
 local rawset0, rawget0, next0, pcall0, xpcall0 = rawset, rawget, next, pcall, xpcall
@@ -77,13 +77,14 @@ local function handler(err)
   return err
 end
 
--- pcall as Redis 7 makes it: an error table from redis.call gives back its text; a
--- killed script cannot catch its own kill.
+-- pcall as Redis 7 makes it: an error table from redis.call gives back its text. Redis
+-- 7.0 lets pcall catch SCRIPT KILL's error (the next interrupt raises it again); only
+-- SHUTDOWN's cannot be caught here, so the server stops at once.
 local function fix(ok, ...)
   if ok then
     return ok, ...
   end
-  if killed() then
+  if shutdown() then
     error((...), 0)
   end
   local e = normalize((...))
@@ -98,7 +99,7 @@ end
 
 local function pass_kill(ok, ...)
   if not ok then
-    if killed() then
+    if shutdown() then
       error((...), 0)
     end
     return ok, normalize((...))
