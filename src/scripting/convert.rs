@@ -343,29 +343,41 @@ impl ToResp {
     }
 
     pub fn write(&mut self, out: &mut ReplyBuf, v: &Value) {
-        let mut todo: Vec<(Value, usize)> = vec![(v.clone(), FIRST_SLOT)];
+        let Value::Table(t) = v else {
+            // The common small result needs no work list.
+            self.scalar(out, v);
+            return;
+        };
+        let mut todo: Vec<(Value, usize)> = Vec::new();
+        self.table(out, t, FIRST_SLOT, &mut todo);
         while let Some((v, slots)) = todo.pop() {
             if slots + 4 > LUA_MAXCSTACK {
                 self.error(out, b"ERR reached lua stack limit".to_vec(), false);
                 continue;
             }
             match &v {
-                Value::String(s) => out.bulk(&s.as_bytes()),
-                Value::Boolean(b) => {
-                    if self.script_resp3 {
-                        out.boolean(*b);
-                    } else if *b {
-                        out.int(1);
-                    } else {
-                        out.null();
-                    }
-                }
-                Value::Number(_) | Value::Integer(_) => {
-                    out.int(c_long_long(as_number(&v).unwrap_or(0.0)));
-                }
                 Value::Table(t) => self.table(out, t, slots, &mut todo),
-                _ => out.null(),
+                _ => self.scalar(out, &v),
             }
+        }
+    }
+
+    fn scalar(&self, out: &mut ReplyBuf, v: &Value) {
+        match v {
+            Value::String(s) => out.bulk(&s.as_bytes()),
+            Value::Boolean(b) => {
+                if self.script_resp3 {
+                    out.boolean(*b);
+                } else if *b {
+                    out.int(1);
+                } else {
+                    out.null();
+                }
+            }
+            Value::Number(_) | Value::Integer(_) => {
+                out.int(c_long_long(as_number(v).unwrap_or(0.0)));
+            }
+            _ => out.null(),
         }
     }
 
