@@ -58,27 +58,27 @@ end"#;
 fn redlock_unlock() {
     let t = on_both(|con| {
         let unlock = Script::new(REDLOCK_UNLOCK);
-        let mut out = Vec::new();
-        out.push(query(
-            con,
-            &["SET", "lock:res", "token-a", "NX", "PX", "30000"],
-        ));
-        // Someone else's token does not release the lock.
-        out.push(outcome(unlock.key("lock:res").arg("token-b").invoke(con)));
-        out.push(query(con, &["GET", "lock:res"]));
-        // The owner's does, once.
-        out.push(outcome(unlock.key("lock:res").arg("token-a").invoke(con)));
-        out.push(query(con, &["EXISTS", "lock:res"]));
-        out.push(outcome(unlock.key("lock:res").arg("token-a").invoke(con)));
-        // Loaded now: EVALSHA finds it. After SCRIPT FLUSH the crate loads it again.
-        out.push(query(con, &["SCRIPT", "EXISTS", unlock.get_hash()]));
-        out.push(query(con, &["SET", "lock:res", "token-c"]));
-        out.push(query(con, &["SCRIPT", "FLUSH"]));
-        out.push(outcome(unlock.key("lock:res").arg("token-c").invoke(con)));
-        // A key of another type makes GET fail inside the script.
-        out.push(query(con, &["HSET", "lock:res", "f", "v"]));
-        out.push(outcome(unlock.key("lock:res").arg("token-c").invoke(con)));
-        out
+        let unlock_with = |con: &mut redis::Connection, token: &str| {
+            outcome(unlock.key("lock:res").arg(token).invoke(con))
+        };
+        vec![
+            query(con, &["SET", "lock:res", "token-a", "NX", "PX", "30000"]),
+            // Someone else's token does not release the lock.
+            unlock_with(con, "token-b"),
+            query(con, &["GET", "lock:res"]),
+            // The owner's does, once.
+            unlock_with(con, "token-a"),
+            query(con, &["EXISTS", "lock:res"]),
+            unlock_with(con, "token-a"),
+            // Loaded now: EVALSHA finds it. After SCRIPT FLUSH the crate loads it again.
+            query(con, &["SCRIPT", "EXISTS", unlock.get_hash()]),
+            query(con, &["SET", "lock:res", "token-c"]),
+            query(con, &["SCRIPT", "FLUSH"]),
+            unlock_with(con, "token-c"),
+            // A key of another type makes GET fail inside the script.
+            query(con, &["HSET", "lock:res", "f", "v"]),
+            unlock_with(con, "token-c"),
+        ]
     });
     let expected = [
         "int(0)",
