@@ -16,6 +16,7 @@
 # Usage: scripts/bench.sh                 (N=200000 ROUNDS=5, every test in TESTS below)
 #        N=50000 ROUNDS=3 TESTS="get set" PIPELINES="1 16" CLIENTS=50 scripts/bench.sh
 #        TESTS=publish SUBSCRIBERS=8 PAYLOAD=64 scripts/bench.sh
+#        TESTS=evalsha scripts/bench.sh     (EVALSHA of `return redis.call('INCR', KEYS[1])`)
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -24,7 +25,7 @@ source scripts/lib.sh
 
 N=${N:-200000}
 ROUNDS=${ROUNDS:-5}
-TESTS=${TESTS:-set get incr mset lpush lpop sadd hset zadd zpopmin lrange_100 publish}
+TESTS=${TESTS:-set get incr mset lpush lpop sadd hset zadd zpopmin lrange_100 publish evalsha}
 PIPELINES=${PIPELINES:-1 16}
 CLIENTS=${CLIENTS:-50}
 KEYSPACE=${KEYSPACE:-100000}
@@ -128,10 +129,31 @@ publish_rps() {
         'BEGIN { printf "%s %.3f\n", r, t * 1e6 / hz / n }'
 }
 
+# The `evalsha` test: a small script (issue 6's), loaded once, run by SHA1 on random keys.
+# EVAL_SCRIPT and EVAL_ARG (one ARGV value, e.g. a JSON job) replace it for other scripts.
+EVAL_SCRIPT=${EVAL_SCRIPT:-"return redis.call('INCR', KEYS[1])"}
+EVAL_ARG=${EVAL_ARG:-}
+
+# evalsha_rps PORT DEPTH: one EVALSHA run, prints its requests/s.
+evalsha_rps() {
+    local port=$1 depth=$2 sha out
+    sha=$(redis-cli -p "$port" SCRIPT LOAD "$EVAL_SCRIPT")
+    out=$(taskset -c "$CLIENT_CPU" redis-benchmark -h 127.0.0.1 -p "$port" -c "$CLIENTS" \
+        -P "$depth" -r "$KEYSPACE" -n "$N" --csv EVALSHA "$sha" 1 key:__rand_int__ \
+        ${EVAL_ARG:+"$EVAL_ARG"} </dev/null) || {
+        echo "redis-benchmark failed against port $port (evalsha -P $depth): $out" >&2
+        return 1
+    }
+    # Fields counted from the end: an EVAL_ARG in the test name may hold quotes and commas.
+    awk -F'","' 'NR > 1 { print $(NF - 6); exit }' <<<"$out"
+}
+
 # run_test PORT PID TEST DEPTH: prints "<req/s> [<server CPU us per request>]".
 run_test() {
     if [[ $3 == publish ]]; then
         publish_rps "$1" "$2" "$4"
+    elif [[ $3 == evalsha ]]; then
+        evalsha_rps "$1" "$4"
     else
         rps "$1" "$3" "$4"
     fi

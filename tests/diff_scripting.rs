@@ -666,7 +666,6 @@ fn builtin_argument_errors_in_tail_calls() {
 /// The exact global environment (pairs over _G sees cjson, bit, struct and cmsgpack in
 /// Redis).
 #[test]
-#[ignore = "cjson, bit, struct and cmsgpack are not on main yet"]
 fn global_list() {
     let mut p = Pair::new();
     p.script(
@@ -674,6 +673,12 @@ fn global_list() {
         EVAL "local t = {} for k in pairs(_G) do t[#t + 1] = k end table.sort(t) return t" 0
         EVAL "local n = 0 for k, v in next, _G do n = n + 1 end return n" 0
         EVAL "return {type(cjson), type(bit), type(struct), type(cmsgpack)}" 0
+        EVAL "return {type(getmetatable(cjson)), type(getmetatable(bit))}" 0
+        EVAL "cjson.encode = nil" 0
+        EVAL "rawset(cmsgpack, 'x', 1)" 0
+        EVAL "setmetatable(struct, {})" 0
+        EVAL "local t = {} for k in pairs(cjson) do t[#t + 1] = k end table.sort(t) return t" 0
+        EVAL "local t = {} for k in pairs(bit) do t[#t + 1] = k end table.sort(t) return t" 0
         "##,
     );
 }

@@ -201,23 +201,35 @@ pub fn forget(shared: &Shared, info: &ClientInfo) {
 /// nobody monitors.
 #[inline]
 pub fn feed(ctx: &Ctx, spec: &CommandSpec, args: &Args) {
+    if spec.has(flags::ADMIN) || spec.has(flags::SKIP_MONITOR) {
+        return;
+    }
+    feed_line(ctx, args);
+}
+
+/// Shows a command to MONITOR clients now: EVAL and FCALL (flagged skip_monitor) are shown
+/// as they start, before the commands they run, as Redis shows them.
+pub fn feed_line(ctx: &Ctx, args: &Args) {
     let m = &ctx.shared.control.monitors;
-    if m.count.load(Ordering::Relaxed) == 0
-        || spec.has(flags::ADMIN)
-        || spec.has(flags::SKIP_MONITOR)
-    {
+    if m.count.load(Ordering::Relaxed) == 0 {
         return;
     }
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();
     let info = &ctx.session.info;
+    // A script's commands come from Redis's "lua" client.
+    let who = if ctx.session.in_script {
+        "lua"
+    } else {
+        info.addr.as_str()
+    };
     let mut line = format!(
         "+{}.{:06} [{} {}]",
         now.as_secs(),
         now.subsec_micros(),
         ctx.session.db,
-        info.addr
+        who
     )
     .into_bytes();
     for i in 0..args.len() {

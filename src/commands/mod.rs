@@ -558,7 +558,7 @@ fn unknown_command(args: &Args) -> CmdError {
 /// Executes one request: resolves the command, checks authentication, runs the handler,
 /// writes the reply (or error) into `ctx.out` and records statistics.
 pub fn execute(ctx: &mut Ctx, args: &Args) {
-    execute_command(ctx, args);
+    execute_command(ctx, args, None);
     // Client-side caching: CLIENT CACHING covers the next command only, whatever became
     // of it (tracking.rs).
     if ctx.session.tracking.caching {
@@ -566,8 +566,21 @@ pub fn execute(ctx: &mut Ctx, args: &Args) {
     }
 }
 
-fn execute_command(ctx: &mut Ctx, args: &Args) {
-    let spec = match ctx.shared.commands.resolve(args) {
+/// [`execute`] for a request already resolved to `spec` (a script's command, which the
+/// script layer looked up to check it).
+pub fn execute_spec(ctx: &mut Ctx, args: &Args, spec: &CommandSpec) {
+    execute_command(ctx, args, Some(spec));
+    if ctx.session.tracking.caching {
+        tracking::command_done(ctx, args);
+    }
+}
+
+fn execute_command(ctx: &mut Ctx, args: &Args, resolved: Option<&CommandSpec>) {
+    let found = match resolved {
+        Some(s) => Ok(s),
+        None => ctx.shared.commands.resolve(args),
+    };
+    let spec = match found {
         Ok(s) => s,
         Err(e) => {
             flag_transaction(ctx);

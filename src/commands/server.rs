@@ -392,8 +392,8 @@ fn write_section(ctx: &Ctx, section: &str, o: &mut String) {
         }
         "memory" => {
             o.push_str("# Memory\r\n");
-            // The same breakdown as MEMORY STATS; there is no Lua, no replication and no
-            // AOF here, so their figures are 0.
+            // The same breakdown as MEMORY STATS; there is no replication and no AOF here,
+            // so their figures are 0.
             let ov = super::memory::Overhead::collect(ctx);
             let m = ov.mem;
             let (maxmemory, policy) = {
@@ -419,10 +419,12 @@ fn write_section(ctx: &Ctx, section: &str, o: &mut String) {
             field!(o, "allocator_resident", "{}", m.resident);
             field!(o, "total_system_memory", "{}", total);
             field!(o, "total_system_memory_human", "{}", human(total));
+            // The EVAL Lua state (0 before the first script, as nothing is allocated).
+            let lua = shared.scripting.eval_memory.load(Ordering::Relaxed);
             for name in ["used_memory_lua", "used_memory_vm_eval"] {
-                field!(o, name, "0");
+                field!(o, name, "{}", lua);
             }
-            field!(o, "used_memory_lua_human", "0B");
+            field!(o, "used_memory_lua_human", "{}", human(lua));
             for name in [
                 "used_memory_scripts_eval",
                 "number_of_cached_scripts",

@@ -6,14 +6,14 @@
 //! per-run command function, which borrows the calling client for the run only (an mlua
 //! scope), so no pointer to a client outlives its command.
 
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicPtr, Ordering};
 use std::sync::Arc;
 
 use mlua::{Function, HookTriggers, Lua, LuaOptions, MultiValue, StdLib, Table, Value, VmState};
 
 use super::convert::{self, ToResp};
 use super::RunInfo;
-use crate::commands::{execute, flags, Args, CommandSpec, Ctx, Lookup};
+use crate::commands::{execute_spec, flags, Args, CommandSpec, Ctx, Lookup};
 use crate::protocol::{ReplyBuf, Request};
 
 /// Instructions between two checks for SCRIPT KILL, shutdown and the busy threshold
@@ -74,6 +74,73 @@ pub struct Engine {
     redis: Table,
     /// run(f [, keys, args]): calls f under the error handler.
     runner: Function,
+    /// The running script's [`CallCtx`] (null between runs), which redis.call reads.
+    current: Arc<AtomicPtr<()>>,
+}
+
+/// What redis.call needs from the running script, for the length of one run.
+struct CallCtx<'c, 'a> {
+    ctx: &'c mut Ctx<'a>,
+    run: &'c RunInfo,
+    mode: RunMode,
+    /// Push frames the script's commands wrote into their replies (tracking), for the
+    /// caller.
+    pushed: Vec<u8>,
+    /// The reply buffer of the script's commands, reused from call to call.
+    scratch: Vec<u8>,
+    /// The arguments of the script's current command, one buffer reused from call to call.
+    argbuf: Vec<u8>,
+    req: Request,
+}
+
+/// Publishes a [`CallCtx`] to redis.call for one run and withdraws it when dropped (also
+/// on unwinding), so the pointer never outlives the borrow it came from.
+struct Current<'s>(&'s AtomicPtr<()>);
+
+impl<'s> Current<'s> {
+    fn set(slot: &'s AtomicPtr<()>, cx: &mut CallCtx) -> Current<'s> {
+        slot.store(cx as *mut CallCtx as *mut (), Ordering::Relaxed);
+        Current(slot)
+    }
+}
+
+impl Drop for Current<'_> {
+    fn drop(&mut self) {
+        self.0.store(std::ptr::null_mut(), Ordering::Relaxed);
+    }
+}
+
+/// redis.call (`raise`) or redis.pcall reading the run's [`CallCtx`] from `slot`.
+///
+/// Measured reason for the raw pointer (the one unsafe block of scripting): making the
+/// two functions per run in an mlua scope instead (safe, as they could borrow the client)
+/// held EVALSHA to 0.78x redis-server at -P 16 (closure creation per run, and the garbage
+/// Lua's collector then chases); with this, 0.96x (`TESTS=evalsha ROUNDS=3
+/// scripts/bench.sh`, same machine and hour).
+fn call_fn(lua: &Lua, slot: Arc<AtomicPtr<()>>, raise_errors: bool) -> mlua::Result<Function> {
+    lua.create_function(move |lua, args: MultiValue| {
+        // Taken out of the slot while the command runs: a nested call (impossible today:
+        // scripts cannot run EVAL) would find null instead of a second &mut.
+        let p = slot.swap(std::ptr::null_mut(), Ordering::Relaxed);
+        if p.is_null() {
+            return Err(raise(
+                "redis.call/pcall can only be called inside a script invocation",
+            ));
+        }
+        // SAFETY: a non-null pointer was stored by `Current::set` from a `&mut CallCtx`
+        // that lives, unused by anyone else, until `Current` is dropped in `run_inner`,
+        // which happens after the only Lua call that can reach this function returns. The
+        // slot is emptied above, so no other reference to it exists while we hold this one,
+        // and it is put back before returning.
+        let cx = unsafe { &mut *(p as *mut CallCtx<'_, '_>) };
+        let r = redis_call(lua, cx, &args);
+        slot.store(p, Ordering::Relaxed);
+        match r? {
+            Ok(v) => Ok(v),
+            Err(e) if raise_errors => Err(mlua::Error::external(e)),
+            Err(e) => Ok(Value::Table(convert::error_table(lua, &e.text, e.counted)?)),
+        }
+    })
 }
 
 /// How a script run ends, before it becomes a reply.
@@ -233,6 +300,9 @@ impl Engine {
         }
         super::libs::open(&lua, &real)?;
         let redis = redis_api(&lua)?;
+        let current = Arc::new(AtomicPtr::new(std::ptr::null_mut()));
+        redis.raw_set("call", call_fn(&lua, current.clone(), true)?)?;
+        redis.raw_set("pcall", call_fn(&lua, current.clone(), false)?)?;
         real.raw_set("redis", redis.clone())?;
         let math: Table = real.raw_get("math")?;
         let r = run.clone();
@@ -350,12 +420,17 @@ impl Engine {
                 Ok(VmState::Continue)
             },
         )?;
+        // Lua's collector waits for the heap to grow 4x (Lua's default: 2x) before a cycle:
+        // a script's garbage is small and short-lived, and a Lua heap is a few hundred KB,
+        // so this halves collection work per script for little memory.
+        lua.gc_set_pause(400);
         Ok(Engine {
             lua,
             env,
             real,
             redis,
             runner,
+            current,
         })
     }
 
@@ -407,11 +482,22 @@ impl Engine {
         mode: RunMode,
     ) -> mlua::Result<Outcome> {
         let lua = &self.lua;
-        let keys_t = string_array(lua, keys)?;
-        let argv_t = string_array(lua, argv)?;
-        if !fcall {
-            self.real.raw_set("KEYS", keys_t.clone())?;
-            self.real.raw_set("ARGV", argv_t.clone())?;
+        // Keys and arguments that are UTF-8 (most are) go onto Lua's stack directly; others
+        // become Lua strings first (mlua has that fast path for &str only).
+        let utf8: Option<Vec<&str>> = if fcall {
+            None
+        } else {
+            keys.iter()
+                .chain(argv)
+                .map(|s| std::str::from_utf8(s).ok())
+                .collect()
+        };
+        let mut strings = Vec::new();
+        if utf8.is_none() {
+            strings.reserve(keys.len() + argv.len());
+            for s in keys.iter().chain(argv) {
+                strings.push(lua.create_string(s)?);
+            }
         }
         // The client's state the script's commands must not disturb, or must see as a
         // script client: RESP2 until redis.setresp, no blocking, the exec gate already held,
@@ -422,39 +508,36 @@ impl Engine {
         let saved_block = std::mem::replace(&mut ctx.session.no_block, true);
         ctx.session.in_script = true;
         ctx.session.frozen_now = crate::util::now_ms();
-        let mut pushed = Vec::new();
         let result = {
-            let cell = std::cell::RefCell::new((&mut *ctx, &mut pushed));
-            lua.scope(|scope| {
-                let call = scope.create_function(|lua, args: MultiValue| {
-                    let mut guard = cell.borrow_mut();
-                    let (ctx, pushed) = &mut *guard;
-                    match redis_call(lua, ctx, run, mode, &args, pushed)? {
-                        Ok(v) => Ok(v),
-                        Err(e) => Err(mlua::Error::external(e)),
-                    }
-                })?;
-                let pcall = scope.create_function(|lua, args: MultiValue| {
-                    let mut guard = cell.borrow_mut();
-                    let (ctx, pushed) = &mut *guard;
-                    match redis_call(lua, ctx, run, mode, &args, pushed)? {
-                        Ok(v) => Ok(v),
-                        Err(e) => Ok(Value::Table(convert::error_table(lua, &e.text, e.counted)?)),
-                    }
-                })?;
-                self.redis.raw_set("call", call)?;
-                self.redis.raw_set("pcall", pcall)?;
-                let r = if fcall {
-                    self.runner
-                        .call::<(bool, Value)>((f.clone(), keys_t, argv_t))
-                } else {
-                    self.runner.call::<(bool, Value)>(f.clone())
-                };
-                self.redis.raw_set("call", outside_fn(lua)?)?;
-                self.redis.raw_set("pcall", outside_fn(lua)?)?;
-                r
-            })
+            let mut cx = CallCtx {
+                ctx: &mut *ctx,
+                run,
+                mode,
+                pushed: Vec::new(),
+                scratch: Vec::new(),
+                argbuf: Vec::new(),
+                req: Request::default(),
+            };
+            let _current = Current::set(&self.current, &mut cx);
+            let r = if fcall {
+                let argv_t = lua.create_sequence_from(strings.split_off(keys.len()))?;
+                let keys_t = lua.create_sequence_from(strings)?;
+                self.runner
+                    .call::<(bool, Value)>((f, false, keys_t, argv_t))
+            } else if let Some(utf8) = utf8 {
+                self.runner
+                    .call::<(bool, Value)>((f, keys.len(), mlua::Variadic::from_iter(utf8)))
+            } else {
+                self.runner.call::<(bool, Value)>((
+                    f,
+                    keys.len(),
+                    mlua::Variadic::from_iter(strings),
+                ))
+            };
+            drop(_current);
+            (r, cx.pushed)
         };
+        let (result, pushed) = result;
         ctx.session.db = saved_db;
         ctx.session.resp = saved_resp;
         ctx.session.in_exec = saved_exec;
@@ -489,12 +572,6 @@ impl Engine {
         self.lua.used_memory()
     }
 
-    /// A Lua GC step now and then, as Redis does every 50 scripts, so a full cycle never
-    /// lands on one command.
-    pub fn gc_step(&self) {
-        let _ = self.lua.gc_step_kbytes(50);
-    }
-
     /// The real globals table behind the read-only view scripts see.
     pub fn globals(&self) -> &Table {
         &self.real
@@ -507,20 +584,9 @@ impl Engine {
     }
 }
 
-/// redis.call outside a script run (e.g. while a function library loads).
-fn outside_fn(lua: &Lua) -> mlua::Result<Function> {
-    lua.create_function(|_, _: MultiValue| -> mlua::Result<()> {
-        Err(raise(
-            "redis.call/pcall can only be called inside a script invocation",
-        ))
-    })
-}
-
 /// The `redis` table without call/pcall/setresp (set by the engine).
 fn redis_api(lua: &Lua) -> mlua::Result<Table> {
     let redis = lua.create_table()?;
-    redis.raw_set("call", outside_fn(lua)?)?;
-    redis.raw_set("pcall", outside_fn(lua)?)?;
     redis.raw_set(
         "error_reply",
         lua.create_function(|lua, args: MultiValue| {
@@ -696,12 +762,23 @@ fn error_outcome(v: &Value, funcname: String) -> Outcome {
     Outcome::Error { text, counted }
 }
 
-fn string_array(lua: &Lua, items: &[&[u8]]) -> mlua::Result<Table> {
-    let t = lua.create_table_with_capacity(items.len(), 0)?;
-    for (i, s) in items.iter().enumerate() {
-        t.raw_set(i + 1, lua.create_string(s)?)?;
+/// [`lua_args`] into one reused buffer and request (no allocation once warm); false if an
+/// argument is neither a string nor a number.
+fn lua_args_into(args: &MultiValue, buf: &mut Vec<u8>, req: &mut Request) -> bool {
+    buf.clear();
+    req.args.clear();
+    req.owned.clear();
+    for v in args.iter() {
+        let start = buf.len();
+        match v {
+            Value::String(s) => buf.extend_from_slice(&s.as_bytes()),
+            Value::Number(n) => buf.extend_from_slice(&convert::number_arg(*n)),
+            Value::Integer(i) => buf.extend_from_slice(&convert::number_arg(*i as f64)),
+            _ => return false,
+        }
+        req.args.push(start..buf.len());
     }
-    Ok(t)
+    true
 }
 
 /// Lua arguments of redis.call as command arguments: strings as they are, numbers as
@@ -722,12 +799,10 @@ fn lua_args(args: &MultiValue) -> Option<Vec<Vec<u8>>> {
 /// refused call) is the error to raise (redis.call) or return as a table (redis.pcall).
 fn redis_call(
     lua: &Lua,
-    ctx: &mut Ctx,
-    run: &RunInfo,
-    mode: RunMode,
+    cx: &mut CallCtx,
     args: &MultiValue,
-    pushed: &mut Vec<u8>,
 ) -> mlua::Result<Result<Value, ScriptError>> {
+    let (ctx, run, mode) = (&mut *cx.ctx, cx.run, cx.mode);
     let fail = |msg: &str| {
         Ok(Err(ScriptError {
             text: convert::error_text(msg.as_bytes()),
@@ -737,11 +812,10 @@ fn redis_call(
     if args.is_empty() {
         return fail("Please specify at least one argument for this redis lib call");
     }
-    let Some(argv) = lua_args(args) else {
+    if !lua_args_into(args, &mut cx.argbuf, &mut cx.req) {
         return fail("Lua redis lib command arguments must be strings or integers");
-    };
-    let req = Request::from_owned(argv);
-    let cmd_args = Args::new(&[], &req);
+    }
+    let cmd_args = Args::new(&cx.argbuf, &cx.req);
     // A command refused from here on is an error reply Redis counts at once (INFO
     // errorstats, and the command's rejected_calls), as if the command had answered it.
     let reject = |spec: Option<&CommandSpec>, msg: &str| {
@@ -787,15 +861,18 @@ fn redis_call(
     }
     let resp3 = run.resp3.load(Ordering::Relaxed);
     let mut out = ReplyBuf {
-        buf: Vec::new(),
+        buf: std::mem::take(&mut cx.scratch),
         resp3,
     };
+    out.buf.clear();
     ctx.session.resp = if resp3 { 3 } else { 2 };
     {
         let mut inner = Ctx::new(ctx.shared, ctx.session, &mut out);
-        execute(&mut inner, &cmd_args);
+        execute_spec(&mut inner, &cmd_args, spec);
     }
-    match convert::reply_to_lua(lua, &out.buf, pushed)? {
+    let reply = convert::reply_to_lua(lua, &out.buf, &mut cx.pushed);
+    cx.scratch = out.buf;
+    match reply? {
         convert::Reply::Value(v) => Ok(Ok(v)),
         convert::Reply::Error(text) => Ok(Err(ScriptError {
             text: convert::error_text(&text),

@@ -147,7 +147,11 @@ impl RunInfo {
     }
 
     pub fn begin(&self, name: &str, eval: bool, threshold_ms: u64) {
-        *self.name.lock() = name.to_string();
+        {
+            let mut n = self.name.lock();
+            n.clear();
+            n.push_str(name);
+        }
         *self.start.lock() = Some(Instant::now());
         self.eval.store(eval, Ordering::Relaxed);
         self.killed.store(false, Ordering::Relaxed);
@@ -225,8 +229,6 @@ impl RunInfo {
 struct EvalState {
     engine: Engine,
     scripts: HashMap<String, Cached>,
-    /// Scripts run since the last GC step.
-    runs: u32,
 }
 
 struct Cached {
@@ -369,7 +371,6 @@ fn state<'a>(
         *s = Some(EvalState {
             engine,
             scripts: HashMap::new(),
-            runs: 0,
         });
     }
     s.as_mut()
@@ -463,6 +464,7 @@ pub fn threshold_ms(ctx: &Ctx) -> u64 {
 }
 
 fn eval_generic(ctx: &mut Ctx, args: &Args, by_sha: bool, ro: bool) -> CmdResult {
+    crate::commands::control::feed_line(ctx, args);
     let n = numkeys(args)?;
     let keys: Vec<&[u8]> = (3..3 + n).map(|i| args.get(i)).collect();
     let argv: Vec<&[u8]> = (3 + n..args.len()).map(|i| args.get(i)).collect();
@@ -477,19 +479,25 @@ fn eval_generic(ctx: &mut Ctx, args: &Args, by_sha: bool, ro: bool) -> CmdResult
     let scripting = &shared.scripting;
     let mut guard = scripting.eval.lock();
     let st = state(&mut guard, &scripting.run)?;
-    let sha = if by_sha {
-        let sha = args.get(1).to_ascii_lowercase();
-        match std::str::from_utf8(&sha) {
-            Ok(s) if sha.len() == 40 && st.scripts.contains_key(s) => s.to_string(),
-            _ => return Err(CmdError::new(NOSCRIPT)),
+    let loaded;
+    let mut hex = [0u8; 40];
+    let sha: &str = if by_sha {
+        let arg = args.get(1);
+        if arg.len() != 40 {
+            return Err(CmdError::new(NOSCRIPT));
         }
+        for (d, s) in hex.iter_mut().zip(arg) {
+            *d = s.to_ascii_lowercase();
+        }
+        std::str::from_utf8(&hex).map_err(|_| CmdError::new(NOSCRIPT))?
     } else {
-        load_script(st, args.get(1))?
+        loaded = load_script(st, args.get(1))?;
+        scripting
+            .cached_scripts
+            .store(st.scripts.len() as u64, Ordering::Relaxed);
+        &loaded
     };
-    scripting
-        .cached_scripts
-        .store(st.scripts.len() as u64, Ordering::Relaxed);
-    let Some(script) = st.scripts.get(&sha) else {
+    let Some(script) = st.scripts.get(sha) else {
         return Err(CmdError::new(NOSCRIPT));
     };
     let mut mode = RunMode {
@@ -519,16 +527,11 @@ fn eval_generic(ctx: &mut Ctx, args: &Args, by_sha: bool, ro: bool) -> CmdResult
         mode.allow_oom = allow_oom;
     }
     let func = script.func.clone();
-    let run = scripting.run.clone();
-    run.begin(&sha, true, threshold_ms(ctx));
-    let outcome = st.engine.run(ctx, &run, &func, &keys, &argv, false, mode);
+    let run = &scripting.run;
+    run.begin(sha, true, threshold_ms(ctx));
+    let outcome = st.engine.run(ctx, run, &func, &keys, &argv, false, mode);
     run.end();
-    let result = finish(ctx, args, &st.engine, &run, outcome);
-    st.runs += 1;
-    if st.runs >= 50 {
-        st.runs = 0;
-        st.engine.gc_step();
-    }
+    let result = finish(ctx, args, &st.engine, run, outcome);
     scripting
         .eval_memory
         .store(st.engine.used_memory() as u64, Ordering::Relaxed);

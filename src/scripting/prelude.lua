@@ -300,11 +300,21 @@ local smt = getmetatable0("")
 rawset0(smt, "__index", rawget0(real, "string"))
 rawset0(smt, "__metatable", protect(smt))
 
--- Runs a compiled script (EVAL) or a function with its two tables (FCALL).
-local function run(f, keys, args)
-  if keys then
+-- Runs a compiled script: EVAL (nkeys, then the keys and arguments: KEYS and ARGV are
+-- made here, where tables are cheapest to build) or FCALL (nkeys false, two tables).
+local function run(f, nkeys, ...)
+  if not nkeys then
+    local keys, args = ...
     return xpcall0(function() return f(keys, args) end, handler)
   end
+  local keys = { ... }
+  local argv = {}
+  for i = nkeys + 1, #keys do
+    argv[i - nkeys] = keys[i]
+    keys[i] = nil
+  end
+  rawset0(real, "KEYS", keys)
+  rawset0(real, "ARGV", argv)
   return xpcall0(f, handler)
 end
 return G, run
