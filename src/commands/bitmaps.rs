@@ -412,15 +412,7 @@ fn bitop(ctx: &mut Ctx, args: &Args) -> CmdResult {
         }
         *out = acc;
     }
-    let entry = Entry::new(
-        dest,
-        Value::Str {
-            data: res,
-            raw: true,
-        },
-        0,
-        clock,
-    );
+    let entry = Entry::new(dest, Value::raw(res), 0, clock);
     let created = shard
         .insert(hd, entry, now, &store.entry_hasher())
         .is_none();

@@ -83,7 +83,7 @@ fn hash_of(v: &Value) -> Result<&Hash, CmdError> {
 
 fn hash_of_mut(v: &mut Value) -> Result<&mut Hash, CmdError> {
     match v {
-        Value::Hash(h) => Ok(h),
+        Value::Hash(h) => Ok(&mut **h),
         _ => Err(CmdError::new(err::WRONGTYPE)),
     }
 }
@@ -119,7 +119,7 @@ fn write_or_create<'s>(
 ) -> Result<&'s mut Hash, CmdError> {
     let (now, clock) = (ctx.now(), ctx.clock());
     if shard.lookup_write(h, key, now, clock).is_none() {
-        let entry = Entry::new(key, Value::Hash(Hash::new()), 0, clock);
+        let entry = Entry::new(key, Value::Hash(Box::default()), 0, clock);
         shard.insert_new(h, entry, &ctx.store().entry_hasher());
         ctx.notify(class::NEW, "new", ctx.db(), key);
     }

@@ -651,7 +651,7 @@ fn sparse_max_bytes(ctx: &Ctx) -> i64 {
 }
 
 fn new_entry(key: &[u8], data: Vec<u8>, clock: u32) -> Entry {
-    Entry::new(key, Value::Str { data, raw: true }, 0, clock)
+    Entry::new(key, Value::raw(data), 0, clock)
 }
 
 fn pfadd(ctx: &mut Ctx, args: &Args) -> CmdResult {

@@ -128,13 +128,13 @@ fn write_elem(out: &mut ReplyBuf, e: Elem) {
 
 fn as_list(v: &mut Value) -> Result<&mut List, CmdError> {
     match v {
-        Value::List(l) => Ok(l),
+        Value::List(l) => Ok(&mut **l),
         _ => Err(CmdError::new(err::WRONGTYPE)),
     }
 }
 
 fn new_entry(key: &[u8], list: List, clock: u32) -> Entry {
-    Entry::new(key, Value::List(list), 0, clock)
+    Entry::new(key, Value::List(Box::new(list)), 0, clock)
 }
 
 /// Deletes `key` if its list was emptied, as Redis never keeps an empty list. True if

@@ -77,13 +77,17 @@ fn memory_usage(ctx: &mut Ctx, args: &Args) -> CmdResult {
 /// Bytes a value holds outside its entry, in jemalloc size classes; collections with an
 /// allocation per element are estimated from `samples` of them, as Redis does.
 pub fn value_heap_bytes(v: &Value, samples: usize) -> usize {
+    use crate::memory::alloc_size;
+    use std::mem::size_of_val;
     match v {
         Value::Int(_) | Value::OwnInt(_) | Value::Small { .. } => 0,
-        Value::Str { data, .. } => crate::memory::alloc_size(data.capacity()),
-        Value::List(l) => l.heap_bytes(samples),
-        Value::Hash(h) => h.heap_bytes(samples),
-        Value::Set(s) => s.heap_bytes(),
-        Value::ZSet(z) => z.heap_bytes(samples),
+        Value::Str { data, .. } => alloc_size(data.alloc_request()),
+        Value::Raw(data) => alloc_size(size_of_val(&**data)) + alloc_size(data.capacity()),
+        // Each collection also has its box.
+        Value::List(l) => alloc_size(size_of_val(&**l)) + l.heap_bytes(samples),
+        Value::Hash(h) => alloc_size(size_of_val(&**h)) + h.heap_bytes(samples),
+        Value::Set(s) => alloc_size(size_of_val(&**s)) + s.heap_bytes(),
+        Value::ZSet(z) => alloc_size(size_of_val(&**z)) + z.heap_bytes(samples),
     }
 }
 

@@ -125,7 +125,7 @@ fn set_of(v: &Value) -> Result<&Set, CmdError> {
 
 fn set_of_mut(v: &mut Value) -> Result<&mut Set, CmdError> {
     match v {
-        Value::Set(s) => Ok(s),
+        Value::Set(s) => Ok(&mut **s),
         _ => Err(CmdError::new(err::WRONGTYPE)),
     }
 }
@@ -146,7 +146,7 @@ fn reply_set(out: &mut ReplyBuf, s: &Set) {
 }
 
 fn new_entry(key: &[u8], value: Set, clock: u32) -> Entry {
-    Entry::new(key, Value::Set(value), 0, clock)
+    Entry::new(key, Value::Set(Box::new(value)), 0, clock)
 }
 
 /// A fresh copy of `s` built member by member from an empty intset, as Redis builds the
@@ -525,7 +525,7 @@ fn with_sets(
             .map(|(k, &h)| {
                 let shard: &Shard = shards[slot(h)];
                 match &shard.table.find(h, |e| e.key() == *k)?.value {
-                    Value::Set(s) => Some(s),
+                    Value::Set(s) => Some(&**s),
                     _ => None,
                 }
             })

@@ -740,7 +740,7 @@ fn setrange(ctx: &mut Ctx, args: &Args) -> CmdResult {
             let mut data = vec![0u8; offset as usize];
             data.extend_from_slice(value);
             let len = data.len();
-            let entry = new_entry(key, Value::Str { data, raw: true }, 0, clock);
+            let entry = new_entry(key, Value::raw(data), 0, clock);
             shard.insert_new(h, entry, &store.entry_hasher());
             ctx.notify(class::NEW, "new", ctx.db(), key);
             len
@@ -848,10 +848,10 @@ fn incrbyfloat(ctx: &mut Ctx, args: &Args) -> CmdResult {
         .to_human_string()
         .ok_or(CmdError::new("ERR increment would produce NaN or Infinity"))?;
     ctx.out.bulk(text.as_bytes());
-    let value = Value::Str {
-        raw: text.len() > crate::store::value::EMBSTR_LIMIT,
-        data: text.into_bytes(),
-    };
+    let value = Value::str_of(
+        text.as_bytes(),
+        text.len() > crate::store::value::EMBSTR_LIMIT,
+    );
     match existing {
         Some(e) => e.value = value,
         None => {
@@ -1034,10 +1034,7 @@ pub fn ensure_string(
         Some(e) if !e.value.is_string() => Err(CmdError::new(err::WRONGTYPE)),
         Some(_) => Ok(false),
         None => {
-            let value = Value::Str {
-                data: Vec::new(),
-                raw: true,
-            };
+            let value = Value::raw(Vec::new());
             shard.insert_new(h, new_entry(key, value, 0, clock), &store.entry_hasher());
             Ok(true)
         }

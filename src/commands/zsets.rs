@@ -674,7 +674,7 @@ fn limits(ctx: &Ctx) -> Limits {
 /// The sorted set of an entry, or WRONGTYPE.
 fn zset_of(e: &mut Entry) -> Result<&mut ZSet, CmdError> {
     match &mut e.value {
-        Value::ZSet(z) => Ok(z),
+        Value::ZSet(z) => Ok(&mut **z),
         _ => Err(CmdError::new(err::WRONGTYPE)),
     }
 }
@@ -710,7 +710,7 @@ fn drop_if_empty(shard: &mut Shard, h: u64, key: &[u8], now: u64) -> bool {
 }
 
 fn new_entry(ctx: &Ctx, key: &[u8], z: ZSet) -> Entry {
-    Entry::new(key, Value::ZSet(z), 0, ctx.clock())
+    Entry::new(key, Value::ZSet(Box::new(z)), 0, ctx.clock())
 }
 
 /// Writes one element of a range reply.

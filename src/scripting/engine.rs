@@ -416,7 +416,6 @@ impl Engine {
                     return Err(raise("Script killed by user with SCRIPT KILL..."));
                 }
                 r.check_busy();
-                r.wake_runtime_once();
                 Ok(VmState::Continue)
             },
         )?;

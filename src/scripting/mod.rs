@@ -122,8 +122,8 @@ pub struct RunInfo {
     /// busy-reply-threshold in ms for this run (0: none).
     threshold_ms: AtomicU64,
     timed_out: AtomicBool,
-    /// This run already woke a parked worker thread (see `wake_runtime_once`).
-    woke_runtime: AtomicBool,
+    /// The run has handed its tokio worker's other duties to another thread.
+    handed_off: AtomicBool,
     /// math.random's generator: one sequence for the server, as Redis has.
     pub rand: Mutex<convert::Lrand48>,
 }
@@ -141,7 +141,7 @@ impl RunInfo {
             resp3: AtomicBool::new(false),
             threshold_ms: AtomicU64::new(0),
             timed_out: AtomicBool::new(false),
-            woke_runtime: AtomicBool::new(false),
+            handed_off: AtomicBool::new(false),
             rand: Mutex::new(convert::Lrand48::INITIAL),
         }
     }
@@ -158,7 +158,7 @@ impl RunInfo {
         self.wrote.store(false, Ordering::Relaxed);
         self.resp3.store(false, Ordering::Relaxed);
         self.timed_out.store(false, Ordering::Relaxed);
-        self.woke_runtime.store(false, Ordering::Relaxed);
+        self.handed_off.store(false, Ordering::Relaxed);
         self.threshold_ms.store(threshold_ms, Ordering::Relaxed);
         self.running.store(true, Ordering::Release);
     }
@@ -188,26 +188,17 @@ impl RunInfo {
         self.start.lock().map(|s| s.elapsed().as_millis() as u64)
     }
 
-    /// A long script keeps its worker thread busy. Tokio polls the sockets from a parked
-    /// worker and wakes another one only when more than one task is waiting, so while
-    /// the script's worker is busy the sockets may go unpolled: other clients would wait
-    /// instead of getting BUSY, SCRIPT KILL would never arrive. The first time the hook
-    /// finds a script still running, a task spawned from outside the workers wakes a
-    /// parked one, which then polls the sockets while the script runs.
-    pub fn wake_runtime_once(&self) {
-        if self.woke_runtime.swap(true, Ordering::Relaxed) {
-            return;
-        }
-        if let Ok(handle) = tokio::runtime::Handle::try_current() {
-            let h = handle.clone();
-            handle.spawn_blocking(move || {
-                h.spawn(async {});
-            });
-        }
-    }
-
-    /// Past the threshold: log once, as Redis's scriptInterrupt.
+    /// Called by the Lua hook. A script that has run for a while hands its tokio worker's
+    /// other duties (its queued tasks, polling the sockets) to another thread, so other
+    /// clients are still read and answered (BUSY past the threshold) while it runs; past the
+    /// threshold, log once, as Redis's scriptInterrupt.
     pub fn check_busy(&self) {
+        if !self.handed_off.load(Ordering::Relaxed)
+            && self.elapsed_ms().is_some_and(|ms| ms >= HAND_OFF_MS)
+        {
+            self.handed_off.store(true, Ordering::Relaxed);
+            hand_off_worker();
+        }
         let threshold = self.threshold_ms.load(Ordering::Relaxed);
         if threshold == 0 || self.timed_out.load(Ordering::Relaxed) {
             return;
@@ -223,6 +214,34 @@ impl RunInfo {
             }
         }
     }
+}
+
+/// How long a script runs before its thread stops being a tokio worker (see
+/// [`RunInfo::check_busy`]); short scripts never pay for the hand-off.
+const HAND_OFF_MS: u64 = 10;
+
+/// Moves the tokio worker running this thread to another thread for the rest of the
+/// current task's poll: `block_in_place` hands the worker's core to a new thread, and we
+/// wait (briefly, bounded) until a task spawned now has run, which proves another thread
+/// is scheduling; the script then goes on here without a core. Without it a long script
+/// stalls every socket: tokio's other workers sleep until the busy one, which last polled
+/// the sockets, comes back (and with `--threads 1` there is no other worker at all).
+fn hand_off_worker() {
+    let Ok(handle) = tokio::runtime::Handle::try_current() else {
+        return;
+    };
+    if handle.runtime_flavor() != tokio::runtime::RuntimeFlavor::MultiThread {
+        return;
+    }
+    tokio::task::block_in_place(|| {
+        let ran = Arc::new(AtomicBool::new(false));
+        let flag = ran.clone();
+        handle.spawn(async move { flag.store(true, Ordering::Release) });
+        let start = Instant::now();
+        while !ran.load(Ordering::Acquire) && start.elapsed().as_millis() < 200 {
+            std::thread::sleep(std::time::Duration::from_micros(200));
+        }
+    });
 }
 
 /// Scripts cached by SHA1 and the Lua state they were compiled in.

@@ -5,15 +5,23 @@
 //! every deadline of its 8 ms bucket has passed, so it is collected at most 8 ms after its
 //! deadline by the wheel itself (plus the tick period), never before.
 //!
-//! A slot holds one `u64` per key, a *mark*: the key's hash with bits 36..57 replaced by
-//! the low 21 bits of its tick. hashbrown locates an entry by the hash's low bits (bucket
-//! position: a shard's table never nears 2^36 buckets) and its top 7 (tag), so a mark
-//! finds the key's entry as its hash does, and the tick bits let the levels up to 3
-//! (deadlines up to ~37 hours ahead) cascade a slot by moving marks, without touching the
-//! table. Higher levels read the deadline from the table ([`WheelKeys::deadline_in`]). Marks
-//! live in chunks of [`CHUNK`] so a slot's growth slack stays under one chunk, and a slot
-//! gives its memory back as soon as it is drained: 8.7 bytes per key with a TTL (1M keys,
-//! 64 shards), where the first version, `(hash, deadline)` pairs in plain `Vec`s, took 29.
+//! A slot holds one `u32` per key, a *mark*: the 32 bits of the key's hash that its
+//! shard table's probe depends on. hashbrown locates an entry by the hash's low bits
+//! (bucket position) and its top 7 (tag); [`key_hash`] builds every key's hash so that
+//! all the bits a table below 2^40 buckets reads are a function of those 32 bits, so
+//! [`probe_hash`] turns a mark back into a hash that finds the key's entry at any table
+//! size. Cascading an upper slot reads each key's deadline from the table
+//! ([`WheelKeys::deadline_in`]), as a mark has no room for tick bits. Marks live in chunks
+//! of [`CHUNK`] so a slot's growth slack stays under one chunk, and a slot gives its
+//! memory back as soon as it is drained: about 4.3 bytes per key with a TTL (1M keys, 64
+//! shards). The first version, `(hash, deadline)` pairs in plain `Vec`s, took 29; 8-byte
+//! marks (the hash with 21 tick bits, so levels 0-3 cascaded without the table) 8.7.
+//!
+//! Two keys of a shard may share a mark (of n keys with TTLs, about n^2/2^33 pairs), and a
+//! cascade, reading "the" deadline of a mark, could then carry one key's mark to the
+//! other's tick and drop it there. The shard looks for such a partner when it indexes a
+//! deadline ([`ExpiryWheel::insert_exact`]): both keys are then also kept with their exact
+//! ticks in a small heap, so each is collected on time whatever their marks do.
 //!
 //! Marks may be stale (the key was deleted or its TTL changed; a new deadline gets a mark
 //! of its own): the table is the truth, checked before anything is deleted. All work is
@@ -28,16 +36,18 @@ const LEVEL_BITS: u32 = 6;
 const WHEEL_SPAN: u64 = 1 << (LEVEL_BITS as u64 * LEVELS as u64);
 /// A tick is 2^GRAIN_BITS ms.
 pub const GRAIN_BITS: u32 = 3;
-/// Hashes per full chunk: 512 bytes, one jemalloc size class, so a chunk wastes nothing.
-const CHUNK: usize = 64;
-/// Where a mark keeps its tick bits, and how many.
-const MARK_SHIFT: u32 = 36;
-const MARK_BITS: u32 = 21;
-const MARK_LOW: u64 = (1 << MARK_BITS) - 1;
-/// The hash bits a mark keeps.
-const ID_MASK: u64 = !(MARK_LOW << MARK_SHIFT);
-/// Levels whose marks carry every tick bit a cascade needs (6 per level below them).
-const EXACT_LEVELS: usize = (MARK_BITS / LEVEL_BITS) as usize + 1;
+/// Marks per full chunk: 512 bytes, one jemalloc size class, so a chunk wastes nothing.
+const CHUNK: usize = 128;
+/// The low hash bits a mark keeps as they are (bucket positions up to 2^25 buckets).
+const LOW_BITS: u32 = 25;
+const LOW_MASK: u64 = (1 << LOW_BITS) - 1;
+/// Hash bits 25..40: derived from the mark ([`spread`]), for tables above 2^25 buckets.
+const SPREAD_BITS: u32 = 15;
+/// Hash bits 40..57, kept from the key's own hash: they pick the shard (see `Store`),
+/// whose table never reads them (it would need 2^40 buckets).
+const SHARD_BITS: u64 = ((1 << 17) - 1) << 40;
+/// Where hashbrown reads its 7-bit tag.
+const TAG_SHIFT: u32 = 57;
 /// Budget units of an operation on the table (a lookup or a deletion) and of moving a
 /// mark within the wheel.
 const COST_TABLE: usize = 16;
@@ -48,14 +58,41 @@ const _: () = assert!(
     "marks rely on 64-bit hashbrown bucket positions"
 );
 
-/// True if `hash` (an entry's full hash) is the key a wheel mark stands for.
+/// The mark of a key whose hash is `hash`: the bits its table probe depends on (the low
+/// 25 and the top 7).
 #[inline]
-pub fn marks(mark: u64, hash: u64) -> bool {
-    (mark ^ hash) & ID_MASK == 0
+pub fn mark_of(hash: u64) -> u32 {
+    (hash & LOW_MASK) as u32 | ((hash >> TAG_SHIFT) as u32) << LOW_BITS
 }
 
-fn mark(hash: u64, tick: u64) -> u64 {
-    (hash & ID_MASK) | ((tick & MARK_LOW) << MARK_SHIFT)
+/// True if `hash` (an entry's full hash) is the key a wheel mark stands for.
+#[inline]
+pub fn marks(mark: u32, hash: u64) -> bool {
+    mark_of(hash) == mark
+}
+
+/// Hash bits 25..40 as a function of the mark, so they are the same in a key's hash and
+/// in the probe hash rebuilt from its mark.
+#[inline]
+fn spread(mark: u32) -> u64 {
+    ((mark as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - SPREAD_BITS)) << LOW_BITS
+}
+
+/// A hash to look a mark's key up by: equal to the key's hash in every bit but the shard
+/// bits (40..57), which a table reads only from 2^40 buckets on.
+#[inline]
+pub fn probe_hash(mark: u32) -> u64 {
+    (mark as u64 & LOW_MASK) | spread(mark) | ((mark >> LOW_BITS) as u64) << TAG_SHIFT
+}
+
+/// The hash a key is stored under, from its hasher's `raw` 64 bits: the shard bits as they
+/// are, the rest as [`probe_hash`] rebuilds it from the key's mark. The probe reads bits
+/// of which 32 are independent, as many as a 32-bit hash has: at 2^25 buckets and below
+/// exactly the bits of `raw` it would read anyway.
+#[inline]
+pub fn key_hash(raw: u64) -> u64 {
+    let mark = (raw & LOW_MASK) as u32 | ((raw >> TAG_SHIFT) as u32) << LOW_BITS;
+    probe_hash(mark) | (raw & SHARD_BITS)
 }
 
 /// The wheel tick of a deadline: the first tick at whose start every deadline of its 8 ms
@@ -70,53 +107,53 @@ fn clock(now: u64) -> u64 {
     now.saturating_add(1) >> GRAIN_BITS
 }
 
-/// What the wheel needs from the table it indexes. `mark` is a wheel mark: look it up as
-/// the key's hash (it finds the same probe path), and tell the key by [`marks`].
+/// What the wheel needs from the table it indexes. `mark` is a wheel mark: look it up by
+/// [`probe_hash`] (it finds the key's probe path), and tell the key by [`marks`].
 pub trait WheelKeys {
     /// The deadline of the key `mark` stands for, if it has one in `[from, to)`.
-    fn deadline_in(&mut self, mark: u64, from: u64, to: u64) -> Option<u64>;
+    fn deadline_in(&mut self, mark: u32, from: u64, to: u64) -> Option<u64>;
     /// Deletes the keys found on `mark`'s probe path whose deadline is at or before
     /// `now`; returns how many.
-    fn expire(&mut self, mark: u64, now: u64) -> usize;
+    fn expire(&mut self, mark: u32, now: u64) -> usize;
 }
 
 /// The marks of one slot: the newest in `head` (a `Vec` growing up to one chunk), older
 /// ones in full chunks.
 #[derive(Default)]
 struct Slot {
-    head: Vec<u64>,
+    head: Vec<u32>,
     /// Boxed on purpose: chunks are separate allocations, so the list grows by moving
     /// pointers (a `Vec` of arrays would copy them all and keep up to half of them as
     /// doubling slack).
     #[allow(clippy::vec_box)]
-    full: Vec<Box<[u64; CHUNK]>>,
+    full: Vec<Box<[u32; CHUNK]>>,
 }
 
 impl Slot {
-    fn push(&mut self, hash: u64) {
+    fn push(&mut self, mark: u32) {
         if self.head.len() == CHUNK {
             // Doubling from 4 reaches exactly CHUNK, so this moves the buffer as it is.
             match std::mem::take(&mut self.head).into_boxed_slice().try_into() {
                 Ok(chunk) => self.full.push(chunk),
                 // Not reached (the length is CHUNK); the head would just grow on.
-                Err(head) => self.head = Vec::from(head as Box<[u64]>),
+                Err(head) => self.head = Vec::from(head as Box<[u32]>),
             }
         }
-        self.head.push(hash);
+        self.head.push(mark);
     }
 
-    fn pop(&mut self) -> Option<u64> {
+    fn pop(&mut self) -> Option<u32> {
         if self.head.is_empty() {
-            let chunk: Box<[u64]> = self.full.pop()?;
+            let chunk: Box<[u32]> = self.full.pop()?;
             self.head = chunk.into_vec();
         }
         self.head.pop()
     }
 
     fn heap_bytes(&self) -> usize {
-        self.head.capacity() * 8
-            + self.full.capacity() * std::mem::size_of::<Box<[u64; CHUNK]>>()
-            + self.full.len() * CHUNK * 8
+        self.head.capacity() * 4
+            + self.full.capacity() * std::mem::size_of::<Box<[u32; CHUNK]>>()
+            + self.full.len() * CHUNK * 4
     }
 }
 
@@ -134,10 +171,13 @@ pub struct ExpiryWheel {
     elapsed: u64,
     levels: [Level; LEVELS],
     /// Ticks beyond the wheel's span, kept with their tick (rare).
-    overflow: Vec<(u64, u64)>,
+    overflow: Vec<(u32, u64)>,
     /// Marks indexed at or before `elapsed` (a deadline already past when set, or a clock
     /// that stepped back), handled before any slot.
-    due: Vec<u64>,
+    due: Vec<u32>,
+    /// (tick, mark) of keys whose mark another key with a deadline shares (see the module
+    /// doc), earliest first.
+    exact: std::collections::BinaryHeap<std::cmp::Reverse<(u64, u32)>>,
     len: usize,
 }
 
@@ -162,6 +202,7 @@ impl ExpiryWheel {
             levels: Default::default(),
             overflow: Vec::new(),
             due: Vec::new(),
+            exact: Default::default(),
             len: 0,
         }
     }
@@ -178,7 +219,8 @@ impl ExpiryWheel {
     /// Bytes the wheel holds on the heap (INFO's overhead figures), itself included.
     pub fn heap_bytes(&self) -> usize {
         let mut n =
-            std::mem::size_of::<Self>() + self.overflow.capacity() * 16 + self.due.capacity() * 8;
+            std::mem::size_of::<Self>() + self.overflow.capacity() * 16 + self.due.capacity() * 4;
+        n += self.exact.capacity() * 16;
         for lvl in &self.levels {
             if let Some(slots) = &lvl.slots {
                 n += std::mem::size_of::<[Slot; SLOTS]>();
@@ -188,14 +230,22 @@ impl ExpiryWheel {
         n
     }
 
-    /// Indexes the key of `hash` under `deadline` (unix ms).
+    /// Indexes the key of `hash` (from [`key_hash`]) under `deadline` (unix ms).
     pub fn insert(&mut self, hash: u64, deadline: u64) {
         self.len += 1;
         let tick = tick_of(deadline);
-        self.place(mark(hash, tick), tick);
+        self.place(mark_of(hash), tick);
     }
 
-    fn place(&mut self, mark: u64, tick: u64) {
+    /// Indexes the key of `hash` under `deadline` by its exact tick: for a key whose mark
+    /// another key with a deadline shares (see the module doc).
+    pub fn insert_exact(&mut self, hash: u64, deadline: u64) {
+        self.len += 1;
+        self.exact
+            .push(std::cmp::Reverse((tick_of(deadline), mark_of(hash))));
+    }
+
+    fn place(&mut self, mark: u32, tick: u64) {
         if tick <= self.elapsed {
             self.due.push(mark);
             return;
@@ -249,6 +299,18 @@ impl ExpiryWheel {
         // kept, and put back once this call is done.
         let mut early = Vec::new();
         let more = 'work: loop {
+            while let Some(&std::cmp::Reverse((tick, m))) = self.exact.peek() {
+                if tick > now_tick {
+                    break;
+                }
+                if spent >= limit {
+                    break 'work true;
+                }
+                self.exact.pop();
+                spent += COST_TABLE;
+                keys.expire(m, now);
+                self.len -= 1;
+            }
             while let Some(m) = self.due.pop() {
                 if spent >= limit {
                     self.due.push(m);
@@ -282,11 +344,11 @@ impl ExpiryWheel {
                             slots[slot].push(m);
                             break 'work true;
                         }
-                        // The key's tick: from the mark's bits where they suffice, else
-                        // from the table (a stale mark finds no deadline in this slot).
-                        let tick = if level < EXACT_LEVELS {
+                        // The key's tick: a level-0 slot is one tick; above, the table
+                        // says (a stale mark finds no deadline in this slot).
+                        let tick = if level == 0 {
                             spent += COST_MOVE;
-                            Some(start | ((m >> MARK_SHIFT) & (range - 1)))
+                            Some(start)
                         } else {
                             spent += COST_TABLE;
                             let from = (start - 1) << GRAIN_BITS;
@@ -299,7 +361,7 @@ impl ExpiryWheel {
                                 keys.expire(m, now);
                                 self.len -= 1;
                             }
-                            Some(t) => self.place(mark(m, t), t),
+                            Some(t) => self.place(m, t),
                             None => self.len -= 1,
                         }
                     }
@@ -337,6 +399,7 @@ impl ExpiryWheel {
             levels: Default::default(),
             overflow: Vec::new(),
             due: Vec::new(),
+            exact: Default::default(),
             len: 0,
         };
     }
@@ -347,23 +410,23 @@ mod tests {
     use super::*;
     use std::collections::HashMap;
 
-    /// A table of `hash -> deadline` standing in for a shard (hashes below 2^36, so a
-    /// mark's identity bits are the hash), recording when each key expired.
+    /// A table of `mark -> deadline` standing in for a shard (hashes below 2^25, so a
+    /// key's mark is its hash), recording when each key expired.
     #[derive(Default)]
     struct Fake {
-        deadlines: HashMap<u64, u64>,
-        fired: HashMap<u64, u64>,
+        deadlines: HashMap<u32, u64>,
+        fired: HashMap<u32, u64>,
     }
 
     impl WheelKeys for Fake {
-        fn deadline_in(&mut self, mark: u64, from: u64, to: u64) -> Option<u64> {
+        fn deadline_in(&mut self, mark: u32, from: u64, to: u64) -> Option<u64> {
             self.deadlines
-                .get(&(mark & ID_MASK))
+                .get(&mark)
                 .copied()
                 .filter(|d| *d >= from && *d < to)
         }
-        fn expire(&mut self, mark: u64, now: u64) -> usize {
-            let h = mark & ID_MASK;
+        fn expire(&mut self, mark: u32, now: u64) -> usize {
+            let h = mark;
             match self.deadlines.get(&h) {
                 Some(d) if *d <= now => {
                     self.deadlines.remove(&h);
@@ -377,7 +440,7 @@ mod tests {
 
     impl Fake {
         fn add(&mut self, w: &mut ExpiryWheel, hash: u64, deadline: u64) {
-            self.deadlines.insert(hash, deadline);
+            self.deadlines.insert(mark_of(hash), deadline);
             w.insert(hash, deadline);
         }
     }
@@ -406,7 +469,7 @@ mod tests {
             w.advance(now, usize::MAX, &mut t);
         }
         for (i, d) in deadlines.iter().enumerate() {
-            let f = t.fired[&(i as u64)];
+            let f = t.fired[&(i as u32)];
             let step = if *d < start + 310_000 { 13 } else { 9_973 };
             assert!(
                 f >= *d && f < d + GRAIN + step,
@@ -424,13 +487,14 @@ mod tests {
         for i in 0..1000 {
             t.add(&mut w, i, 40_000);
         }
-        // Before the deadline the slot is cascaded, 64 mark moves per call (budget 4).
+        // Before the deadline the slot is cascaded, one table read per mark: 4 per call
+        // (budget 4).
         let mut calls = 1;
         while w.advance(35_000, 4, &mut t) {
             calls += 1;
-            assert!(calls < 100);
+            assert!(calls < 1000);
         }
-        assert_eq!(calls, 1000 / 64 + 1);
+        assert_eq!(calls, 1000usize.div_ceil(4));
         assert!(t.fired.is_empty());
         assert_eq!(w.len(), 1000);
         let mut calls = 1;
@@ -510,24 +574,32 @@ mod tests {
     }
 
     /// What marks rely on: hashbrown finds an entry by the low bits and the top 7 bits of
-    /// its hash, so a mark (bits 36..57 replaced) finds it too, at any table size.
+    /// its hash, and a key's hash differs from its mark's probe hash only in bits 40..57,
+    /// so the probe hash finds it too, at every table size.
     #[test]
     fn a_mark_finds_its_entry_in_a_hashbrown_table() {
         use std::hash::BuildHasher;
         let build = hashbrown::DefaultHashBuilder::default();
+        let hash = |x: u64| key_hash(build.hash_one(x));
         let mut table = hashbrown::HashTable::new();
         for i in 0..200_000u64 {
-            let h = build.hash_one(i);
-            table.insert_unique(h, i, |x| build.hash_one(*x));
+            table.insert_unique(hash(i), i, |x| hash(*x));
             if i.is_power_of_two() || i % 49_999 == 0 {
                 for j in (0..=i).step_by((i as usize / 500).max(1)) {
-                    let h = build.hash_one(j);
-                    let m = mark(h, j.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+                    let h = hash(j);
+                    let m = mark_of(h);
                     assert!(marks(m, h));
-                    assert_eq!(table.find(m, |x| *x == j), Some(&j), "{i} {j}");
+                    assert_eq!(probe_hash(m) & !SHARD_BITS, h & !SHARD_BITS);
+                    let found = table.find(probe_hash(m), |x| *x == j);
+                    assert_eq!(found, Some(&j), "{i} {j}");
                 }
             }
         }
+        // The shard bits are the raw hash's, the table's bits the mark's.
+        let raw = build.hash_one(7u64);
+        assert_eq!(key_hash(raw) & SHARD_BITS, raw & SHARD_BITS);
+        assert_eq!(key_hash(raw) & LOW_MASK, raw & LOW_MASK);
+        assert_eq!(key_hash(raw) >> TAG_SHIFT, raw >> TAG_SHIFT);
     }
 
     #[test]
@@ -536,10 +608,10 @@ mod tests {
         for i in 0..1000 {
             s.push(i);
         }
-        // 15 full chunks and 40 in a head of capacity 64.
-        assert_eq!(s.full.len(), 15);
-        assert!(s.heap_bytes() < 1000 * 8 + 64 * 8 + 16 * 8);
-        let mut got: Vec<u64> = std::iter::from_fn(|| s.pop()).collect();
+        // 7 full chunks and 104 in a head of capacity 128.
+        assert_eq!(s.full.len(), 7);
+        assert!(s.heap_bytes() < 1000 * 4 + 128 * 4 + 8 * 8);
+        let mut got: Vec<u32> = std::iter::from_fn(|| s.pop()).collect();
         got.sort_unstable();
         assert_eq!(got, (0..1000).collect::<Vec<_>>());
     }

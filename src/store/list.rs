@@ -450,12 +450,9 @@ impl Chunk {
 /// A list: chunks in order, plus the element count so LLEN is O(1).
 pub struct List {
     len: usize,
-    /// Boxed so the list stays 16 bytes inline (a `Value` must fit in 32).
-    #[allow(clippy::box_collection)]
-    chunks: Box<VecDeque<Chunk>>,
+    /// Inline: `Value` holds the whole list behind one `Box`.
+    chunks: VecDeque<Chunk>,
 }
-
-const _: () = assert!(std::mem::size_of::<List>() <= 24);
 
 impl Default for List {
     fn default() -> Self {
@@ -467,7 +464,7 @@ impl List {
     pub fn new() -> List {
         List {
             len: 0,
-            chunks: Box::new(VecDeque::with_capacity(1)),
+            chunks: VecDeque::with_capacity(1),
         }
     }
 
@@ -488,7 +485,7 @@ impl List {
     pub fn duplicate(&self) -> List {
         List {
             len: self.len,
-            chunks: Box::new(self.chunks.iter().map(Chunk::duplicate).collect()),
+            chunks: self.chunks.iter().map(Chunk::duplicate).collect(),
         }
     }
 
@@ -785,8 +782,7 @@ impl List {
     /// `samples` chunks (average times the chunk count), as Redis samples quicklist nodes.
     pub fn heap_bytes(&self, samples: usize) -> usize {
         use crate::memory::alloc_size;
-        let ring = alloc_size(std::mem::size_of::<VecDeque<Chunk>>())
-            + alloc_size(self.chunks.capacity() * std::mem::size_of::<Chunk>());
+        let ring = alloc_size(self.chunks.capacity() * std::mem::size_of::<Chunk>());
         let n = self.chunks.len();
         let k = samples.clamp(1, n.max(1));
         let sampled: usize = self

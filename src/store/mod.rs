@@ -6,6 +6,13 @@
 //! lookup. A command locks only the shards of its keys; commands with several keys (or
 //! several databases) lock them through [`Store::lock_many`], which takes the locks in
 //! ascending (db, shard) order so two commands can never deadlock.
+//!
+//! Bytes per key (issue 4's figure; measured with `scripts/memory.sh`, 1M keys): the
+//! table's slot is a 6-byte handle to one allocation ([`Entry`]) holding a 16-byte
+//! [`Value`], the access word, the deadline if any, and the key; 1M 10-byte keys with
+//! short values cost 47 bytes each (32 entry, ~15 table at 48% load). The bits of a key's
+//! hash that its table probe reads are a function of 32 of them
+//! ([`expiry::key_hash`]), so the expiry wheel indexes a key by a 4-byte mark.
 
 pub mod evict;
 pub mod expiry;
@@ -34,11 +41,12 @@ pub struct EntryValue {
     pub value: Value,
 }
 
-/// Byte offsets inside an entry's allocation. The value comes first (8-aligned, 32
+/// Byte offsets inside an entry's allocation. The value comes first (8-aligned, 16
 /// bytes), then the access word; the deadline (only for keys that have one, unaligned),
 /// the key's length (one byte below 255, else 255 and four bytes) and the key follow. No
-/// padding anywhere: a 10-byte key without TTL takes 32 + 4 + 1 + 10 = 47 bytes, a
-/// 48-byte jemalloc class (it took 50, a 56- or 64-byte class, with a struct header).
+/// padding anywhere: a 10-byte key without TTL takes 16 + 4 + 1 + 10 = 31 bytes, a
+/// 32-byte jemalloc class (47 bytes, the 48-byte class, with a 32-byte `Value`; 50, a
+/// 56- or 64-byte class, with a struct header).
 const VALUE_SIZE: usize = std::mem::size_of::<EntryValue>();
 const WORD_AT: usize = VALUE_SIZE;
 const TAIL_AT: usize = WORD_AT + 4;
@@ -46,19 +54,29 @@ const ENTRY_ALIGN: usize = std::mem::align_of::<EntryValue>();
 /// First byte of the key length meaning "a u32 length follows".
 const LONG_KEY: u8 = u8::MAX;
 
+/// Addresses an [`Entry`] handle holds are below 2^ADDR_LIMIT_BITS (48 bits of 8-byte units).
+const ADDR_LIMIT_BITS: u32 = 51;
+
 /// Set in the access word when the allocation carries a deadline.
 const HAS_DEADLINE: u32 = 1 << 31;
 
 /// One key and what belongs to it, as ONE allocation behind a thin pointer: the table
-/// keeps 8 bytes a slot (a power-of-two table is 44-87% full, so its slack costs little),
+/// keeps 6 bytes a slot (a power-of-two table is 44-87% full, so its slack costs little),
 /// and a lookup touches the table, then this allocation, where the key and a short value
 /// both live. Measured against boxed entries with a separate key allocation: one cache
 /// miss less per lookup (`lookup_read` was 37% of GET -P 16 under perf) and one
 /// allocation less per key.
 ///
+/// The pointer is kept in 6 bytes (alignment 1), as its address divided by 8: the
+/// allocation is 8-aligned and user-space addresses are below 2^48 on x86-64 and
+/// AArch64 Linux (wider ones only come from an mmap that asks for them), so 48 bits hold
+/// any address below 2^51. A slot costs 6 + 1 control bytes instead of 8 + 1; with 1M
+/// keys in tables 48% full that is 4.2 bytes a key (51.1 -> 47 B/key on memory.sh).
+/// [`Entry::new`] checks that the address fits.
+///
 /// `Entry` derefs to [`EntryValue`], so `e.value` reads and writes as a field.
 pub struct Entry {
-    ptr: std::ptr::NonNull<u8>,
+    addr: [u8; 6],
 }
 
 // SAFETY: an Entry owns its allocation exclusively, like a Box would, and `Value` is
@@ -77,12 +95,18 @@ impl Entry {
         let has = expire_at != 0;
         let layout = Self::layout(key.len(), has);
         // SAFETY: the layout is non-zero-sized and valid (checked in `layout`) and holds
-        // every byte written below; each part is written before it is ever read.
+        // every byte written below; each part is written before it is ever read. An
+        // address the handle cannot hold is given back (with the same layout) untouched.
         unsafe {
             let raw = std::alloc::alloc(layout);
-            let Some(ptr) = std::ptr::NonNull::new(raw) else {
+            if raw.is_null() {
                 std::alloc::handle_alloc_error(layout);
-            };
+            }
+            let addr = raw.expose_provenance();
+            if addr >> ADDR_LIMIT_BITS != 0 {
+                std::alloc::dealloc(raw, layout);
+                panic!("an entry's address {addr:#x} does not fit its 6-byte handle");
+            }
             (raw as *mut EntryValue).write(EntryValue { value });
             let word = (access & !HAS_DEADLINE) | if has { HAS_DEADLINE } else { 0 };
             (raw.add(WORD_AT) as *mut u32).write(word);
@@ -104,8 +128,20 @@ impl Entry {
                 at = at.add(5);
             }
             std::ptr::copy_nonoverlapping(key.as_ptr(), at, key.len());
-            Entry { ptr }
+            // The address is 8-aligned (ENTRY_ALIGN) and below 2^51: its top 48 bits.
+            let mut handle = [0u8; 6];
+            handle.copy_from_slice(&((addr >> 3) as u64).to_le_bytes()[..6]);
+            Entry { addr: handle }
         }
+    }
+
+    /// The allocation's address.
+    #[inline]
+    fn ptr(&self) -> *mut u8 {
+        let mut b = [0u8; 8];
+        b[..6].copy_from_slice(&self.addr);
+        // The inverse of the encoding in `new`, which exposed the allocation's provenance.
+        std::ptr::with_exposed_provenance_mut((u64::from_le_bytes(b) << 3) as usize)
     }
 
     fn len_bytes(key_len: usize) -> usize {
@@ -128,8 +164,8 @@ impl Entry {
     #[inline]
     fn word(&self) -> u32 {
         // SAFETY: the word was written at WORD_AT (4-aligned: the allocation is 8-aligned
-        // and WORD_AT is 32) in `new`.
-        unsafe { (self.ptr.as_ptr().add(WORD_AT) as *const u32).read() }
+        // and WORD_AT is 16) in `new`.
+        unsafe { (self.ptr().add(WORD_AT) as *const u32).read() }
     }
 
     #[inline]
@@ -143,7 +179,7 @@ impl Entry {
         let off = TAIL_AT + if self.has_deadline() { 8 } else { 0 };
         // SAFETY: the allocation extends past the word, the deadline if flagged, and at
         // least one length byte.
-        unsafe { self.ptr.as_ptr().add(off) }
+        unsafe { self.ptr().add(off) }
     }
 
     #[inline]
@@ -179,7 +215,7 @@ impl Entry {
         }
         let mut b = [0u8; 8];
         // SAFETY: with HAS_DEADLINE set, 8 deadline bytes follow the word.
-        unsafe { std::ptr::copy_nonoverlapping(self.ptr.as_ptr().add(TAIL_AT), b.as_mut_ptr(), 8) };
+        unsafe { std::ptr::copy_nonoverlapping(self.ptr().add(TAIL_AT), b.as_mut_ptr(), 8) };
         u64::from_le_bytes(b)
     }
 
@@ -189,7 +225,7 @@ impl Entry {
         if self.has_deadline() && deadline != 0 {
             // SAFETY: the 8 deadline bytes exist (HAS_DEADLINE) and we own them.
             unsafe {
-                let at = self.ptr.as_ptr().add(TAIL_AT);
+                let at = self.ptr().add(TAIL_AT);
                 std::ptr::copy_nonoverlapping(deadline.to_le_bytes().as_ptr(), at, 8);
             }
         } else if self.has_deadline() || deadline != 0 {
@@ -209,7 +245,7 @@ impl Entry {
     pub fn set_access(&mut self, clock: u32) {
         let word = (clock & !HAS_DEADLINE) | (self.word() & HAS_DEADLINE);
         // SAFETY: exclusive (`&mut self`) access to the word we own (see `word`).
-        unsafe { (self.ptr.as_ptr().add(WORD_AT) as *mut u32).write(word) }
+        unsafe { (self.ptr().add(WORD_AT) as *mut u32).write(word) }
     }
 
     /// The same value, deadline and access time under another key (RENAME).
@@ -231,7 +267,7 @@ impl std::ops::Deref for Entry {
     fn deref(&self) -> &EntryValue {
         // SAFETY: the value was written at offset 0 (8-aligned) in `new` and lives as
         // long as `self`.
-        unsafe { &*(self.ptr.as_ptr() as *const EntryValue) }
+        unsafe { &*(self.ptr() as *const EntryValue) }
     }
 }
 
@@ -239,7 +275,7 @@ impl std::ops::DerefMut for Entry {
     #[inline]
     fn deref_mut(&mut self) -> &mut EntryValue {
         // SAFETY: as in `deref`, with exclusive access through `&mut self`.
-        unsafe { &mut *(self.ptr.as_ptr() as *mut EntryValue) }
+        unsafe { &mut *(self.ptr() as *mut EntryValue) }
     }
 }
 
@@ -249,14 +285,14 @@ impl Drop for Entry {
         // SAFETY: the value was initialized in `new` and is dropped exactly once here;
         // the allocation was made with this same layout.
         unsafe {
-            std::ptr::drop_in_place(self.ptr.as_ptr() as *mut EntryValue);
-            std::alloc::dealloc(self.ptr.as_ptr(), layout);
+            std::ptr::drop_in_place(self.ptr() as *mut EntryValue);
+            std::alloc::dealloc(self.ptr(), layout);
         }
     }
 }
 
-const _: () = assert!(std::mem::size_of::<Entry>() == 8);
-const _: () = assert!(VALUE_SIZE == 32 && ENTRY_ALIGN == 8);
+const _: () = assert!(std::mem::size_of::<Entry>() == 6 && std::mem::align_of::<Entry>() == 1);
+const _: () = assert!(VALUE_SIZE == 16 && ENTRY_ALIGN == 8);
 
 /// Counters a shard keeps under its own lock, summed for INFO.
 #[derive(Default, Clone, Copy, Debug)]
@@ -347,7 +383,7 @@ impl DeletionLog {
 /// One shard of one database.
 pub struct Shard {
     /// One thin pointer per slot (see [`Entry`]), so the table's slack (a power-of-two
-    /// table is 44-87% full) costs 8 bytes a slot instead of a whole entry: 1M 5-field
+    /// table is 44-87% full) costs 6 bytes a slot (8 then) instead of a whole entry: 1M 5-field
     /// hashes took 217 MB with 64-byte entries inline, 147 MB this way (Redis: 152 MB).
     pub table: HashTable<Entry>,
     /// Allocated on the first key with a TTL: most shards of most databases never need one.
@@ -370,6 +406,9 @@ pub struct Shard {
     sketch: Option<Box<evict::Sketch>>,
     /// Random state for the LFU counter's logarithmic increment.
     rng: u32,
+    /// The store's key hasher (`Store::hash` is `expiry::key_hash` of it), to tell expiry
+    /// wheel marks apart.
+    hasher: hashbrown::DefaultHashBuilder,
 }
 
 /// Redis keeps one object per integer 0..9999 shared by every key holding it, so the
@@ -479,6 +518,7 @@ impl Default for Shard {
             evict: Arc::default(),
             sketch: None,
             rng: 0,
+            hasher: Default::default(),
         }
     }
 }
@@ -622,10 +662,15 @@ impl Shard {
             self.layout_epoch = self.layout_epoch.wrapping_add(1);
         }
         let deadline = entry.expire_at();
+        let partner = if deadline != 0 {
+            self.mark_partner(hash, entry.key())
+        } else {
+            None
+        };
         self.table.insert_unique(hash, entry, |e| hasher(e));
         if deadline != 0 {
             self.expires += 1;
-            self.index_deadline(hash, deadline);
+            self.index_deadline(hash, deadline, partner);
         }
     }
 
@@ -661,15 +706,40 @@ impl Shard {
             _ => {}
         }
         if deadline != 0 {
-            self.index_deadline(hash, deadline);
+            let partner = self.mark_partner(hash, key);
+            self.index_deadline(hash, deadline, partner);
         }
         true
     }
 
-    fn index_deadline(&mut self, hash: KeyHash, deadline: u64) {
-        self.wheel
-            .get_or_insert_with(|| Box::new(ExpiryWheel::new(crate::util::now_ms())))
-            .insert(hash, deadline);
+    /// The deadline of another key with a deadline whose expiry wheel mark is the one of
+    /// `hash` (see `expiry.rs`), if there is one. One probe, and the key of an entry is
+    /// hashed only if its tag matches and it has a deadline.
+    fn mark_partner(&self, hash: KeyHash, key: &[u8]) -> Option<u64> {
+        let mark = expiry::mark_of(hash);
+        let hasher = &self.hasher;
+        self.table
+            .find(expiry::probe_hash(mark), |e| {
+                e.expire_at() != 0
+                    && e.key() != key
+                    && expiry::marks(mark, expiry::key_hash(hasher.hash_one(e.key())))
+            })
+            .map(|e| e.expire_at())
+    }
+
+    /// Indexes the key of `hash` under `deadline`; with a `partner` (the deadline of a
+    /// key sharing its mark), both by their exact ticks.
+    fn index_deadline(&mut self, hash: KeyHash, deadline: u64, partner: Option<u64>) {
+        let wheel = self
+            .wheel
+            .get_or_insert_with(|| Box::new(ExpiryWheel::new(crate::util::now_ms())));
+        match partner {
+            None => wheel.insert(hash, deadline),
+            Some(other) => {
+                wheel.insert_exact(hash, deadline);
+                wheel.insert_exact(hash, other);
+            }
+        }
     }
 
     /// Active expiry: deletes the keys whose deadline is at or before `now`, doing at most
@@ -758,23 +828,24 @@ struct WheelTable<'a, H> {
 }
 
 impl<H: Fn(&Entry) -> u64> expiry::WheelKeys for WheelTable<'_, H> {
-    fn deadline_in(&mut self, mark: u64, from: u64, to: u64) -> Option<u64> {
+    fn deadline_in(&mut self, mark: u32, from: u64, to: u64) -> Option<u64> {
         // The deadline test is cheap and rules out nearly every other candidate before
         // the key is hashed again.
         let hasher = self.hasher;
         self.table
-            .find(mark, |e| {
+            .find(expiry::probe_hash(mark), |e| {
                 let d = e.expire_at();
                 d >= from && d < to && d != 0 && expiry::marks(mark, hasher(e))
             })
             .map(|e| e.expire_at())
     }
 
-    fn expire(&mut self, mark: u64, now: u64) -> usize {
+    fn expire(&mut self, mark: u32, now: u64) -> usize {
         // Any expired entry on this probe path may go (it is expired whoever indexed it),
         // so no key is hashed again here.
+        let probe = expiry::probe_hash(mark);
         let mut n = 0;
-        while let Ok(occ) = self.table.find_entry(mark, |e| e.is_expired(now)) {
+        while let Ok(occ) = self.table.find_entry(probe, |e| e.is_expired(now)) {
             let (e, _) = occ.remove();
             self.log.0.record(self.log.1, e.key(), false);
             n += 1;
@@ -796,6 +867,7 @@ impl Db {
         shared_ints: &Arc<SharedIntClock>,
         evict: &Arc<evict::Params>,
         deletions: &Arc<DeletionLog>,
+        hasher: &hashbrown::DefaultHashBuilder,
     ) -> Self {
         Db {
             shards: (0..shards)
@@ -806,6 +878,7 @@ impl Db {
                         shared_ints: shared_ints.clone(),
                         evict: evict.clone(),
                         rng: (i as u32).wrapping_mul(0x9E37_79B9) | 1,
+                        hasher: hasher.clone(),
                         ..Shard::default()
                     })
                 })
@@ -865,12 +938,22 @@ impl Store {
         let shared_ints = Arc::default();
         let evictor = evict::Evictor::default();
         let deletions = Arc::default();
+        let hasher = hashbrown::DefaultHashBuilder::default();
         Store {
             dbs: (0..databases.max(1))
-                .map(|db| Db::new(db, shards, &shared_ints, &evictor.params, &deletions))
+                .map(|db| {
+                    Db::new(
+                        db,
+                        shards,
+                        &shared_ints,
+                        &evictor.params,
+                        &deletions,
+                        &hasher,
+                    )
+                })
                 .collect(),
             deletions,
-            hasher: hashbrown::DefaultHashBuilder::default(),
+            hasher,
             shard_mask: shards - 1,
             started_unix_ms: crate::util::now_ms(),
             evictor,
@@ -881,15 +964,18 @@ impl Store {
         self.shard_mask + 1
     }
 
+    /// The hash of a key: it picks the shard (bits 40..57) and places the key in the
+    /// shard's table, by bits that are a function of the 32 an expiry wheel mark keeps
+    /// ([`expiry::key_hash`]).
     #[inline]
     pub fn hash(&self, key: &[u8]) -> KeyHash {
-        self.hasher.hash_one(key)
+        expiry::key_hash(self.hasher.hash_one(key))
     }
 
     /// The rehash function the shard tables need when they grow.
     #[inline]
     pub fn entry_hasher(&self) -> impl Fn(&Entry) -> u64 + '_ {
-        move |e: &Entry| self.hasher.hash_one(e.key())
+        move |e: &Entry| self.hash(e.key())
     }
 
     #[inline]
@@ -1028,6 +1114,48 @@ mod tests {
         assert_eq!(s.stats.expired_keys, 1);
     }
 
+    /// Two keys sharing a wheel mark, with deadlines in one upper slot: each is collected
+    /// at its own deadline (a cascade alone would carry both marks to one of them).
+    #[test]
+    fn keys_sharing_a_wheel_mark_both_expire_on_time() {
+        let store = Store::new(1, 1);
+        let mut seen = std::collections::HashMap::new();
+        let (a, b) = (0..1_000_000u32)
+            .find_map(|i| {
+                let k = format!("k{i}").into_bytes();
+                let m = expiry::mark_of(store.hash(&k));
+                seen.insert(m, k.clone()).map(|other| (other, k))
+            })
+            .expect("a pair of 1M keys shares a 32-bit mark");
+        let real = crate::util::now_ms();
+        let hasher = store.entry_hasher();
+        let mut s = store.lock(0, 0);
+        // Deadlines 100 s ahead, 300 ms apart: one level-2 slot (33 s), and one level-1
+        // slot (512 ms) or two next to each other.
+        let (da, db) = (real + 100_000, real + 100_300);
+        let (ha, hb) = (store.hash(&a), store.hash(&b));
+        s.insert_new(ha, Entry::new(&a, Value::Int(1), da, 0), &hasher);
+        s.insert_new(hb, Entry::new(&b, Value::Int(2), 0, 0), &hasher);
+        // One through insert, one through a TTL set later.
+        assert!(s.set_expire(hb, &b, db, real));
+        let mut gone = [None, None];
+        let mut now = real;
+        while now < real + 101_000 {
+            now += 5;
+            s.expire_due(now, usize::MAX, &hasher);
+            for (i, (h, k)) in [(ha, &a), (hb, &b)].into_iter().enumerate() {
+                if gone[i].is_none() && s.table.find(h, |e| e.key() == &k[..]).is_none() {
+                    gone[i] = Some(now);
+                }
+            }
+        }
+        let (ga, gb) = (gone[0].expect("a collected"), gone[1].expect("b collected"));
+        assert!((da..da + 20).contains(&ga), "{ga} vs {da}");
+        assert!((db..db + 20).contains(&gb), "{gb} vs {db}");
+        assert_eq!(s.stats.expired_keys, 2);
+        assert_eq!(s.expires, 0);
+    }
+
     #[test]
     fn entry_keeps_key_value_deadline_and_clock_across_changes() {
         let mut e = Entry::new(b"some:key", Value::string(b"hello"), 0, 7);
@@ -1071,13 +1199,13 @@ mod tests {
                 );
                 e.set_expire_at(if deadline == 0 { 5 } else { 0 });
                 assert_eq!(e.key(), &key[..]);
-                assert!(e.alloc_bytes() >= 36 + len);
+                assert!(e.alloc_bytes() >= 20 + len);
             }
         }
-        // 10-byte key, no deadline: 47 bytes, the 48-byte class.
+        // 10-byte key, no deadline: 31 bytes, the 32-byte class.
         assert_eq!(
             Entry::new(b"key:123456", Value::Int(1), 0, 0).alloc_bytes(),
-            48
+            32
         );
     }
 

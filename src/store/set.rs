@@ -33,7 +33,8 @@ pub const PACKED_MAX_LEN: usize = 64;
 /// Largest compact buffer kept inside the value rather than on the heap.
 pub const INLINE: usize = 22;
 
-/// `Value` holds a `Set` inline and must stay at 32 bytes.
+/// `Value` holds a `Set` in a `Box`: at 24 bytes that is one 24-byte allocation, with a
+/// small set's members inline in it.
 const _: () = assert!(std::mem::size_of::<Set>() <= 24);
 
 #[derive(Clone)]
