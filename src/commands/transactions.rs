@@ -199,7 +199,12 @@ fn exec(ctx: &mut Ctx, _args: &Args) -> CmdResult {
     }
     // Nothing may change between the watch check and the last queued command.
     let shared = ctx.shared;
-    let gate = shared.exec_gate.write();
+    // A script past busy-reply-threshold holds the gate: BUSY, not a wait (EXEC takes
+    // the gate itself, so execute()'s busy check does not cover it).
+    let gate = match crate::scripting::write_gate(shared) {
+        Ok(g) => g,
+        Err(e) => return Err(exec_abort(ctx, &e)),
+    };
     if watch_failed(ctx) {
         drop(gate);
         end_transaction(ctx.shared, ctx.session);

@@ -6,10 +6,6 @@ use mlua::{Lua, Table, Value};
 
 use crate::protocol::ReplyBuf;
 
-/// Deepest nesting converted; deeper (or self-referencing) tables end in an error element
-/// instead of exhausting the stack.
-const MAX_DEPTH: usize = 1000;
-
 /// Lua number to integer as C's `(long long)` cast on x86-64: truncation, and
 /// i64::MIN for NaN or anything out of range.
 pub fn c_long_long(v: f64) -> i64 {
@@ -213,9 +209,19 @@ impl<'a> Parser<'a> {
                 if n < 0 {
                     return Ok(Value::Boolean(false));
                 }
-                let tbl = lua.create_table_with_capacity(n as usize, 0)?;
-                for i in 0..n {
-                    let v = self.value(lua)?;
+                let mut items = Vec::with_capacity((n as usize).min(1024));
+                for _ in 0..n {
+                    items.push(self.value(lua)?);
+                }
+                // A RESP3 null element is a hole. Redis fills a table made without a size,
+                // and where a hole leaves the elements after it (array or hash part) decides
+                // what `#` answers, so a table with holes is grown the same way here.
+                let tbl = if items.iter().any(Value::is_nil) {
+                    lua.create_table()?
+                } else {
+                    lua.create_table_with_capacity(items.len(), 0)?
+                };
+                for (i, v) in items.into_iter().enumerate() {
                     tbl.raw_set(i + 1, v)?;
                 }
                 Value::Table(tbl)
@@ -298,22 +304,65 @@ fn parse_double(s: &[u8]) -> f64 {
     }
 }
 
+/// Lua's limit on the values one C function keeps on the stack (LUAI_MAXCSTACK).
+const LUA_MAXCSTACK: usize = 8000;
+
+/// Stack slots in use when Redis starts converting a script's result (the error handler
+/// and the result itself).
+const FIRST_SLOT: usize = 2;
+
+/// An error reply written while converting a script's result.
+pub struct WrittenError {
+    /// The text after '-'.
+    pub text: Vec<u8>,
+    /// Already counted in INFO errorstats (an error reply of a command the script called
+    /// and passed on: Redis's `ignore_error_stats_update`).
+    pub counted: bool,
+}
+
 /// How a script's return value becomes a reply (luaReplyToRedisReply).
+///
+/// Redis converts recursively on the C stack and checks the Lua stack before each value:
+/// an array element costs one stack slot, a map key four and a map value or set member
+/// three, and a value past LUAI_MAXCSTACK becomes a "reached lua stack limit" error
+/// element. This walks the same values with an explicit stack (deep tables cannot
+/// overflow a worker thread's stack) and counts the slots the same way.
 pub struct ToResp {
     /// The RESP version the script chose with redis.setresp (booleans depend on it).
     pub script_resp3: bool,
+    /// The error replies written, in order (for INFO errorstats and commandstats).
+    pub errors: Vec<WrittenError>,
 }
 
 impl ToResp {
-    pub fn write(&self, out: &mut ReplyBuf, v: &Value) {
-        self.value(out, v, 0);
+    pub fn new(script_resp3: bool) -> Self {
+        ToResp {
+            script_resp3,
+            errors: Vec::new(),
+        }
     }
 
-    fn value(&self, out: &mut ReplyBuf, v: &Value, depth: usize) {
-        if depth > MAX_DEPTH {
-            out.error("ERR reached lua stack limit");
+    pub fn write(&mut self, out: &mut ReplyBuf, v: &Value) {
+        let Value::Table(t) = v else {
+            // The common small result needs no work list.
+            self.scalar(out, v);
             return;
+        };
+        let mut todo: Vec<(Value, usize)> = Vec::new();
+        self.table(out, t, FIRST_SLOT, &mut todo);
+        while let Some((v, slots)) = todo.pop() {
+            if slots + 4 > LUA_MAXCSTACK {
+                self.error(out, b"ERR reached lua stack limit".to_vec(), false);
+                continue;
+            }
+            match &v {
+                Value::Table(t) => self.table(out, t, slots, &mut todo),
+                _ => self.scalar(out, &v),
+            }
         }
+    }
+
+    fn scalar(&self, out: &mut ReplyBuf, v: &Value) {
         match v {
             Value::String(s) => out.bulk(&s.as_bytes()),
             Value::Boolean(b) => {
@@ -328,25 +377,33 @@ impl ToResp {
             Value::Number(_) | Value::Integer(_) => {
                 out.int(c_long_long(as_number(v).unwrap_or(0.0)));
             }
-            Value::Table(t) => self.table(out, t, depth),
             _ => out.null(),
         }
     }
 
-    fn table(&self, out: &mut ReplyBuf, t: &Table, depth: usize) {
+    fn error(&mut self, out: &mut ReplyBuf, text: Vec<u8>, counted: bool) {
+        write_error(out, &text);
+        self.errors.push(WrittenError { text, counted });
+    }
+
+    /// Writes a table, or its header with its elements pushed on `todo` (last first).
+    fn table(
+        &mut self,
+        out: &mut ReplyBuf,
+        t: &Table,
+        slots: usize,
+        todo: &mut Vec<(Value, usize)>,
+    ) {
         let field = |name: &str| t.raw_get::<Value>(name).unwrap_or(Value::Nil);
         if let Value::String(s) = field("err") {
-            let mut msg = s.as_bytes().to_vec();
-            if msg.is_empty() {
-                out.raw(b"-\r\n");
-            } else {
-                for b in msg.iter_mut() {
-                    if *b == b'\r' || *b == b'\n' {
-                        *b = b' ';
-                    }
-                }
-                out.error_bytes(&msg);
-            }
+            // "-%s": a C string, so the text ends at a NUL; CR and LF become spaces.
+            let bytes = s.as_bytes();
+            let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
+            let counted = matches!(
+                t.raw_get::<Value>("ignore_error_stats_update"),
+                Ok(Value::Boolean(true))
+            );
+            self.error(out, bytes[..end].to_vec(), counted);
             return;
         }
         if let Value::String(s) = field("ok") {
@@ -359,7 +416,23 @@ impl ToResp {
             return;
         }
         if let Some(d) = as_number(&field("double")) {
-            out.double(d);
+            if d.is_nan() {
+                // %.17g of a NaN, with its sign (0/0 is negative on x86).
+                let text: &[u8] = if d.is_sign_negative() {
+                    b"-nan"
+                } else {
+                    b"nan"
+                };
+                if out.resp3 {
+                    out.raw(b",");
+                    out.raw(text);
+                    out.raw(b"\r\n");
+                } else {
+                    out.bulk(text);
+                }
+            } else {
+                out.double(d);
+            }
             return;
         }
         if let Value::String(s) = field("big_number") {
@@ -401,9 +474,9 @@ impl ToResp {
             let pairs: Vec<(Value, Value)> =
                 m.pairs::<Value, Value>().filter_map(Result::ok).collect();
             out.map(pairs.len());
-            for (k, v) in &pairs {
-                self.value(out, k, depth + 1);
-                self.value(out, v, depth + 1);
+            for (k, v) in pairs.into_iter().rev() {
+                todo.push((v, slots + 3));
+                todo.push((k, slots + 4));
             }
             return;
         }
@@ -413,8 +486,8 @@ impl ToResp {
                 .filter_map(|r| r.ok().map(|(k, _)| k))
                 .collect();
             out.set(keys.len());
-            for k in &keys {
-                self.value(out, k, depth + 1);
+            for k in keys.into_iter().rev() {
+                todo.push((k, slots + 3));
             }
             return;
         }
@@ -426,9 +499,32 @@ impl ToResp {
             }
         }
         out.array(items.len());
-        for v in &items {
-            self.value(out, v, depth + 1);
+        for v in items.into_iter().rev() {
+            todo.push((v, slots + 1));
         }
+    }
+}
+
+/// Writes an error reply a script produced as Redis's addReplyErrorFormatEx("-%s") does:
+/// CR and LF at the end dropped, others made spaces, no "ERR" added.
+pub fn write_error(out: &mut ReplyBuf, text: &[u8]) {
+    let mut end = text.len();
+    while end > 0 && matches!(text[end - 1], b'\r' | b'\n') {
+        end -= 1;
+    }
+    out.raw(b"-");
+    out.raw(&map_crlf(&text[..end]));
+    out.raw(b"\r\n");
+}
+
+/// The INFO errorstats code of an error reply (the text after '-') as Redis's
+/// afterErrorReply finds it: the first word if a space ends it within the reply's first
+/// 32 bytes, else "ERR".
+pub fn error_code(text: &[u8]) -> String {
+    let window = &text[..text.len().min(31)];
+    match window.iter().position(|&b| b == b' ') {
+        Some(p) => String::from_utf8_lossy(&text[..p]).into_owned(),
+        None => "ERR".to_string(),
     }
 }
 

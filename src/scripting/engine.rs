@@ -13,7 +13,7 @@ use mlua::{Function, HookTriggers, Lua, LuaOptions, MultiValue, StdLib, Table, V
 
 use super::convert::{self, ToResp};
 use super::RunInfo;
-use crate::commands::{execute_spec, flags, Args, Ctx, Lookup};
+use crate::commands::{execute_spec, flags, Args, CommandSpec, Ctx, Lookup};
 use crate::protocol::{ReplyBuf, Request};
 
 /// Instructions between two checks for SCRIPT KILL, shutdown and the busy threshold
@@ -332,7 +332,10 @@ impl Engine {
                                 "bad argument #2 to 'random' (interval is empty)",
                             ));
                         }
-                        Ok((x * (u as f64 - l as f64 + 1.0)).floor() + l as f64)
+                        // `u - l + 1` in C int arithmetic, as Lua 5.1 computes it (the
+                        // full int range wraps to 0).
+                        let span = u.wrapping_sub(l).wrapping_add(1);
+                        Ok((x * span as f64).floor() + l as f64)
                     }
                     _ => Err(lua_error(lua, "wrong number of arguments")),
                 }
@@ -365,8 +368,8 @@ impl Engine {
         let p = lua.create_table()?;
         let r = run.clone();
         p.raw_set(
-            "killed",
-            lua.create_function(move |_, ()| Ok(r.should_stop()))?,
+            "shutdown",
+            lua.create_function(move |_, ()| Ok(r.shutting_down()))?,
         )?;
         p.raw_set(
             "unwrap",
@@ -550,12 +553,17 @@ impl Engine {
         Ok(error_outcome(&v, run.funcname()))
     }
 
-    /// Writes a script's return value as the reply, as luaReplyToRedisReply.
-    pub fn reply(&self, out: &mut ReplyBuf, run: &RunInfo, v: &Value) {
-        ToResp {
-            script_resp3: run.resp3.load(Ordering::Relaxed),
-        }
-        .write(out, v)
+    /// Writes a script's return value as the reply, as luaReplyToRedisReply. Returns the
+    /// error replies it wrote (for the statistics).
+    pub fn reply(
+        &self,
+        out: &mut ReplyBuf,
+        run: &RunInfo,
+        v: &Value,
+    ) -> Vec<convert::WrittenError> {
+        let mut w = ToResp::new(run.resp3.load(Ordering::Relaxed));
+        w.write(out, v);
+        w.errors
     }
 
     /// Memory the Lua state holds (INFO used_memory_lua).
@@ -807,22 +815,45 @@ fn redis_call(
         return fail("Lua redis lib command arguments must be strings or integers");
     }
     let cmd_args = Args::new(&cx.argbuf, &cx.req);
+    // A command refused from here on is an error reply Redis counts at once (INFO
+    // errorstats, and the command's rejected_calls), as if the command had answered it.
+    let reject = |spec: Option<&CommandSpec>, msg: &str| {
+        let text = convert::error_text(msg.as_bytes());
+        ctx.shared.count_error(&convert::error_code(&text));
+        if let Some(spec) = spec {
+            spec.stats.rejected.fetch_add(1, Ordering::Relaxed);
+        }
+        ctx.shared
+            .stats
+            .rejected_calls
+            .fetch_add(1, Ordering::Relaxed);
+        Ok(Err(ScriptError {
+            text,
+            counted: true,
+        }))
+    };
     let spec = match ctx.shared.commands.lookup(&cmd_args) {
         Lookup::Found(s) => s,
-        Lookup::BadArity(_) => {
-            return fail("Wrong number of args calling Redis command from script")
+        Lookup::BadArity(s) => {
+            return reject(
+                Some(s),
+                "Wrong number of args calling Redis command from script",
+            )
         }
-        Lookup::Unknown => return fail("Unknown Redis command called from script"),
+        Lookup::Unknown => return reject(None, "Unknown Redis command called from script"),
     };
     if spec.has(flags::NOSCRIPT) {
-        return fail("This Redis command is not allowed from script");
+        return reject(Some(spec), "This Redis command is not allowed from script");
     }
-    if spec.has(flags::WRITE) && mode.read_only {
-        return fail("Write commands are not allowed from read-only scripts.");
+    if mode.read_only && (spec.has(flags::WRITE) || may_replicate(spec)) {
+        return reject(
+            Some(spec),
+            "Write commands are not allowed from read-only scripts.",
+        );
     }
     if mode.oom && !mode.allow_oom && !run.wrote.load(Ordering::Relaxed) && spec.has(flags::DENYOOM)
     {
-        return fail(&format!("-{}", crate::commands::err::OOM));
+        return reject(Some(spec), &format!("-{}", crate::commands::err::OOM));
     }
     if spec.has(flags::WRITE) {
         run.wrote.store(true, Ordering::Relaxed);
@@ -847,6 +878,13 @@ fn redis_call(
             counted: true,
         })),
     }
+}
+
+/// Whether Redis flags a command `may_replicate`, which read-only scripts may not call
+/// either (PFCOUNT may rewrite its key, PUBLISH and SPUBLISH propagate). COMMAND does not
+/// show that flag, so the command table does not carry it for these.
+fn may_replicate(spec: &CommandSpec) -> bool {
+    spec.has(flags::MAY_REPLICATE) || matches!(spec.name, "pfcount" | "publish" | "spublish")
 }
 
 /// REDIS_VERSION_NUM: 0x00MMmmpp.

@@ -24,7 +24,7 @@ use std::time::Instant;
 use hashbrown::HashMap;
 use parking_lot::Mutex;
 
-use crate::commands::{cmd, container, Args, CmdError, CmdResult, CommandTable, Ctx};
+use crate::commands::{cmd, container, Args, CmdError, CmdResult, CommandTable, Ctx, Lookup};
 use engine::{Engine, Outcome, RunMode};
 
 const CAT: &[&str] = &["scripting"];
@@ -179,6 +179,11 @@ impl RunInfo {
         self.killed.load(Ordering::Relaxed) || self.aborted.load(Ordering::Relaxed)
     }
 
+    /// SHUTDOWN stopped the script (no pcall may catch that).
+    pub fn shutting_down(&self) -> bool {
+        self.aborted.load(Ordering::Relaxed)
+    }
+
     fn elapsed_ms(&self) -> Option<u64> {
         self.start.lock().map(|s| s.elapsed().as_millis() as u64)
     }
@@ -330,28 +335,35 @@ impl Scripting {
 }
 
 /// Parses a `#!` first line: its flags and the length to skip before compiling (the
-/// newline stays, so line numbers are the user's).
+/// newline stays, so line numbers are the user's). The line is split as Redis splits it
+/// (sdssplitargs: quotes and escapes), the flags list on commas with empty items kept.
 fn parse_shebang(body: &[u8]) -> Result<Option<(Shebang, usize)>, CmdError> {
     if !body.starts_with(b"#!") {
         return Ok(None);
     }
-    let len = body.iter().position(|&b| b == b'\n').unwrap_or(body.len());
-    let line = &body[..len];
-    let mut parts = line.split(|&b| b == b' ').filter(|p| !p.is_empty());
-    let engine = parts.next().unwrap_or_default();
-    if engine != b"#!lua" {
+    let Some(len) = body.iter().position(|&b| b == b'\n') else {
+        return Err(CmdError::new("ERR Invalid script shebang"));
+    };
+    let parts = match crate::protocol::decode::split_args(&body[..len]) {
+        Some(p) if !p.is_empty() => p,
+        _ => return Err(CmdError::new("ERR Invalid engine in script shebang")),
+    };
+    if parts[0] != b"#!lua" {
         let mut m = b"ERR Unexpected engine in script shebang: ".to_vec();
-        m.extend_from_slice(line);
+        m.extend_from_slice(&parts[0]);
         return Err(CmdError::from_bytes(m));
     }
     let mut sb = Shebang::default();
-    for part in parts {
+    for part in &parts[1..] {
         let Some(list) = part.strip_prefix(b"flags=") else {
             let mut m = b"ERR Unknown lua shebang option: ".to_vec();
             m.extend_from_slice(part);
             return Err(CmdError::from_bytes(m));
         };
-        for flag in list.split(|&b| b == b',').filter(|f| !f.is_empty()) {
+        if list.is_empty() {
+            continue;
+        }
+        for flag in list.split(|&b| b == b',') {
             match flag {
                 b"no-writes" => sb.no_writes = true,
                 b"allow-oom" => sb.allow_oom = true,
@@ -443,6 +455,28 @@ pub fn script_oom(ctx: &Ctx) -> bool {
     max > 0 && ctx.shared.store.enforce_maxmemory(max) == crate::store::evict::Outcome::Fail
 }
 
+/// The exec gate for writing, for a script about to run. While another script holds it
+/// past busy-reply-threshold this answers BUSY instead of waiting, as every other
+/// command does (commands/mod.rs `read_gate`).
+pub fn write_gate(
+    shared: &crate::commands::Shared,
+) -> Result<parking_lot::RwLockWriteGuard<'_, ()>, CmdError> {
+    if let Some(g) = shared.exec_gate.try_write() {
+        return Ok(g);
+    }
+    loop {
+        if let Some(g) = shared
+            .exec_gate
+            .try_write_for(std::time::Duration::from_millis(2))
+        {
+            return Ok(g);
+        }
+        if let Some(busy) = shared.scripting.busy_error() {
+            return Err(CmdError::new(busy));
+        }
+    }
+}
+
 /// The busy-reply-threshold now.
 pub fn threshold_ms(ctx: &Ctx) -> u64 {
     ctx.shared.config.read().busy_reply_threshold
@@ -456,7 +490,11 @@ fn eval_generic(ctx: &mut Ctx, args: &Args, by_sha: bool, ro: bool) -> CmdResult
     let shared = ctx.shared;
     let oom = script_oom(ctx);
     // Nothing else runs while the script does (see the module doc).
-    let _gate = (!ctx.session.in_exec).then(|| shared.exec_gate.write());
+    let _gate = if ctx.session.in_exec {
+        None
+    } else {
+        Some(write_gate(shared)?)
+    };
     let scripting = &shared.scripting;
     let mut guard = scripting.eval.lock();
     let st = state(&mut guard, &scripting.run)?;
@@ -487,48 +525,78 @@ fn eval_generic(ctx: &mut Ctx, args: &Args, by_sha: bool, ro: bool) -> CmdResult
         allow_oom: false,
     };
     if let Some(sb) = script.shebang {
+        // A script with flags is a command with flags: without allow-oom (which no-writes
+        // implies) it may grow memory, and Redis refuses it before it runs as it refuses
+        // any such command; its own check, with its own words, is left for EXEC.
+        let allow_oom = sb.allow_oom || sb.no_writes;
+        if oom && !allow_oom && !ctx.session.in_exec {
+            return Err(CmdError::new(crate::commands::err::OOM));
+        }
         if !sb.no_writes && ro {
             return Err(CmdError::new(
                 "ERR Can not execute a script with write flag using *_ro command.",
             ));
         }
-        if !sb.allow_oom && oom {
+        if oom && !allow_oom {
             return Err(CmdError::new(
                 "OOM allow-oom flag is not set on the script, can not run it when used memory > 'maxmemory'",
             ));
         }
         mode.read_only |= sb.no_writes;
-        mode.allow_oom = sb.allow_oom;
+        mode.allow_oom = allow_oom;
     }
     let func = script.func.clone();
     let run = &scripting.run;
     run.begin(sha, true, threshold_ms(ctx));
     let outcome = st.engine.run(ctx, run, &func, &keys, &argv, false, mode);
     run.end();
-    let result = finish(ctx, &st.engine, run, outcome);
+    let result = finish(ctx, args, &st.engine, run, outcome);
     scripting
         .eval_memory
         .store(st.engine.used_memory() as u64, Ordering::Relaxed);
     result
 }
 
-/// Writes a run's outcome as the reply. An error already counted in INFO errorstats (a
-/// command's error the script passed on) is written without counting it again.
-pub fn finish(ctx: &mut Ctx, engine: &Engine, run: &RunInfo, outcome: Outcome) -> CmdResult {
-    match outcome {
-        Outcome::Value(v) => {
-            engine.reply(ctx.out, run, &v);
-            Ok(())
+/// Writes a run's outcome as the reply and keeps the statistics as Redis does. Every
+/// error reply the script produced (its error, or error tables in its result) counts in
+/// INFO errorstats, except one a command already counted (an error of `redis.call` the
+/// script passed on). The script's command (`args`) counts as failed once for each such
+/// passed-on error and once more if anything was counted here.
+pub fn finish(
+    ctx: &mut Ctx,
+    args: &Args,
+    engine: &Engine,
+    run: &RunInfo,
+    outcome: Outcome,
+) -> CmdResult {
+    let errors = match outcome {
+        Outcome::Value(v) => engine.reply(ctx.out, run, &v),
+        Outcome::Error { text, counted } => {
+            convert::write_error(ctx.out, &text);
+            vec![convert::WrittenError { text, counted }]
         }
-        Outcome::Error {
-            text,
-            counted: true,
-        } => {
-            ctx.out.error_bytes(&text);
-            Ok(())
+    };
+    let mut failed = 0;
+    let mut counted_here = false;
+    for e in &errors {
+        if e.counted {
+            failed += 1;
+        } else {
+            ctx.shared.count_error(&convert::error_code(&e.text));
+            counted_here = true;
         }
-        Outcome::Error { text, .. } => Err(CmdError::from_bytes(text)),
     }
+    failed += counted_here as u64;
+    if failed > 0 {
+        if let Lookup::Found(spec) = ctx.shared.commands.lookup(args) {
+            spec.stats.failed.fetch_add(failed, Ordering::Relaxed);
+        }
+        ctx.shared
+            .stats
+            .failed_calls
+            .fetch_add(1, Ordering::Relaxed);
+    }
+    Ok(())
 }
 
 fn script_load(ctx: &mut Ctx, args: &Args) -> CmdResult {

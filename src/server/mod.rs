@@ -164,7 +164,13 @@ async fn expiry_task(shared: Arc<Shared>) {
             let mut more = false;
             for db in store.dbs.iter() {
                 for shard in db.shards.iter() {
+                    // Nothing expires while a script or transaction runs (it holds the
+                    // gate for writing): Redis judges keys against the time it started.
+                    let Some(gate) = shared.exec_gate.try_read() else {
+                        continue;
+                    };
                     let (n, m) = shard.lock().expire_due(now, EXPIRE_BUDGET, &hasher);
+                    drop(gate);
                     more |= m;
                     // Reading the clock only after real work keeps an idle tick (1024
                     // shard locks over 16 databases) cheap.
