@@ -76,6 +76,8 @@ pub struct Engine {
     runner: Function,
     /// The running script's [`CallCtx`] (null between runs), which redis.call reads.
     current: Arc<AtomicPtr<()>>,
+    /// redis.call's buffers, kept from run to run so a warm run allocates nothing for them.
+    buffers: std::cell::RefCell<(Vec<u8>, Vec<u8>, Request)>,
 }
 
 /// What redis.call needs from the running script, for the length of one run.
@@ -430,6 +432,7 @@ impl Engine {
             redis,
             runner,
             current,
+            buffers: Default::default(),
         })
     }
 
@@ -507,15 +510,16 @@ impl Engine {
         let saved_block = std::mem::replace(&mut ctx.session.no_block, true);
         ctx.session.in_script = true;
         ctx.session.frozen_now = crate::util::now_ms();
+        let (scratch, argbuf, req) = std::mem::take(&mut *self.buffers.borrow_mut());
         let result = {
             let mut cx = CallCtx {
                 ctx: &mut *ctx,
                 run,
                 mode,
                 pushed: Vec::new(),
-                scratch: Vec::new(),
-                argbuf: Vec::new(),
-                req: Request::default(),
+                scratch,
+                argbuf,
+                req,
             };
             let _current = Current::set(&self.current, &mut cx);
             let r = if fcall {
@@ -534,6 +538,10 @@ impl Engine {
                 ))
             };
             drop(_current);
+            // Big buffers go back to the allocator; ordinary ones are kept for the next run.
+            if cx.scratch.capacity() <= 64 * 1024 && cx.argbuf.capacity() <= 64 * 1024 {
+                *self.buffers.borrow_mut() = (cx.scratch, cx.argbuf, cx.req);
+            }
             (r, cx.pushed)
         };
         let (result, pushed) = result;
