@@ -423,16 +423,14 @@ fn write_section(ctx: &Ctx, section: &str, o: &mut String) {
                 field!(o, name, "0");
             }
             field!(o, "used_memory_lua_human", "0B");
-            for name in [
-                "used_memory_scripts_eval",
-                "number_of_cached_scripts",
-                "number_of_functions",
-                "number_of_libraries",
-                "used_memory_vm_functions",
-                "used_memory_vm_total",
-            ] {
+            for name in ["used_memory_scripts_eval", "number_of_cached_scripts"] {
                 field!(o, name, "0");
             }
+            let fns = &shared.scripting.functions;
+            field!(o, "number_of_functions", "{}", fns.number_of_functions());
+            field!(o, "number_of_libraries", "{}", fns.number_of_libraries());
+            field!(o, "used_memory_vm_functions", "{}", fns.vm_memory());
+            field!(o, "used_memory_vm_total", "0");
             field!(o, "used_memory_vm_total_human", "0B");
             field!(o, "used_memory_functions", "0");
             field!(o, "used_memory_scripts", "0");
