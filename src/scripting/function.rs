@@ -526,6 +526,7 @@ fn new_state(run: &Arc<RunInfo>) -> mlua::Result<FnState> {
     lua.set_hook(
         HookTriggers::new().every_nth_instruction(HOOK_EVERY),
         move |_, _| {
+            hand_off_worker();
             let over = slot
                 .lock()
                 .as_ref()
@@ -548,6 +549,19 @@ fn new_state(run: &Arc<RunInfo>) -> mlua::Result<FnState> {
         engine,
         runs: 0,
     })
+}
+
+/// A run past its first hook tick (about a millisecond) gives its tokio worker's queue
+/// and I/O driver to another thread, so other clients are still read and answered
+/// (BUSY, FUNCTION KILL, SHUTDOWN NOSAVE) while the function runs on here. Without it a
+/// long function could leave every new request unread: seen with 2 workers, the other
+/// one stayed parked (gdb) and nothing answered. After the first hand-off this thread
+/// has no core left and the call costs nothing.
+fn hand_off_worker() {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    if Handle::try_current().is_ok_and(|h| h.runtime_flavor() == RuntimeFlavor::MultiThread) {
+        tokio::task::block_in_place(|| {});
+    }
 }
 
 /// The functions state, made on first use (and again after FUNCTION FLUSH).
