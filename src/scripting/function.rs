@@ -24,11 +24,12 @@ use std::time::{Duration, Instant};
 
 use hashbrown::HashMap;
 use mlua::{Function, HookTriggers, MultiValue, Table, Value, VmState};
-use parking_lot::Mutex;
+use parking_lot::{Mutex, RwLockWriteGuard};
 
 use super::engine::{raise, Engine, RunMode};
 use super::{finish, script_oom, threshold_ms, RunInfo, BUSY_EVAL};
 use crate::commands::clients::help_reply;
+use crate::commands::context::Shared;
 use crate::commands::{cmd, container, err, Args, CmdError, CmdResult, CommandTable, Ctx};
 
 const CAT: &[&str] = &["scripting"];
@@ -898,7 +899,7 @@ fn read_library(r: &mut rdb::Reader, opcode: u8) -> Result<Vec<u8>, &'static str
     let name = r.string().ok_or("Failed loading library name")?;
     let engine = r.string().ok_or("Failed loading engine name")?;
     let has_desc = r
-        .len()
+        .length()
         .ok_or("Failed loading library description indicator")?;
     if has_desc != 0 {
         r.string().ok_or("Failed loading library description")?;
@@ -1097,11 +1098,32 @@ fn fcall_numkeys(args: &Args) -> Result<usize, CmdError> {
     Ok(n as usize)
 }
 
+/// The exec gate for writing. While another script runs past busy-reply-threshold FCALL
+/// answers BUSY, as every command but the allow-busy ones does in Redis, instead of
+/// waiting for it.
+fn write_gate(shared: &Shared) -> Result<RwLockWriteGuard<'_, ()>, CmdError> {
+    if let Some(g) = shared.exec_gate.try_write() {
+        return Ok(g);
+    }
+    loop {
+        if let Some(g) = shared.exec_gate.try_write_for(Duration::from_millis(2)) {
+            return Ok(g);
+        }
+        if let Some(busy) = shared.scripting.busy_error() {
+            return Err(CmdError::new(busy));
+        }
+    }
+}
+
 fn fcall_generic(ctx: &mut Ctx, args: &Args, ro: bool) -> CmdResult {
     let shared = ctx.shared;
-    let oom = script_oom(ctx);
     // Nothing else runs while the function does (scripting/mod.rs).
-    let _gate = (!ctx.session.in_exec).then(|| shared.exec_gate.write());
+    let _gate = if ctx.session.in_exec {
+        None
+    } else {
+        Some(write_gate(shared)?)
+    };
+    let oom = script_oom(ctx);
     let scripting = &shared.scripting;
     let fns = &scripting.functions;
     let mut guard = fns.state.lock();
@@ -1112,23 +1134,26 @@ fn fcall_generic(ctx: &mut Ctx, args: &Args, ro: bool) -> CmdResult {
     let Some(f) = found else {
         return Err(CmdError::new("ERR Function not found"));
     };
-    let n = fcall_numkeys(args)?;
-    // The checks of Redis's scriptPrepareForRun, in its order.
     let no_writes = f.flags & NO_WRITES != 0;
     let allow_oom = f.flags & ALLOW_OOM != 0;
+    // Redis gives FCALL the flags of the function it names before running it: one that
+    // may write without allow-oom is refused over maxmemory like any command that may
+    // grow memory, before its arguments are looked at.
+    let denyoom = oom && !allow_oom && !no_writes;
+    if denyoom && !ctx.session.in_exec {
+        return Err(CmdError::new(err::OOM));
+    }
+    let n = fcall_numkeys(args)?;
+    // The checks of Redis's scriptPrepareForRun, in its order.
     if !no_writes && ro {
         return Err(CmdError::new(
             "ERR Can not execute a script with write flag using *_ro command.",
         ));
     }
-    if oom && !allow_oom && !no_writes {
-        // Outside a transaction Redis refuses the command before it runs, as for any
-        // command that may grow memory; inside EXEC the script's own check answers.
-        return Err(CmdError::new(if ctx.session.in_exec {
-            "OOM allow-oom flag is not set on the script, can not run it when used memory > 'maxmemory'"
-        } else {
-            err::OOM
-        }));
+    if denyoom {
+        return Err(CmdError::new(
+            "OOM allow-oom flag is not set on the script, can not run it when used memory > 'maxmemory'",
+        ));
     }
     let Some(st) = guard.as_mut() else {
         return Err(CmdError::new("ERR Function not found"));
@@ -1297,7 +1322,7 @@ pub mod rdb {
             })
         }
 
-        pub fn len(&mut self) -> Option<u64> {
+        pub fn length(&mut self) -> Option<u64> {
             match self.len_enc()? {
                 (n, false) => Some(n),
                 _ => None,
@@ -1324,8 +1349,8 @@ pub mod rdb {
                     )
                 }
                 3 => {
-                    let clen = self.len()?;
-                    let len = self.len()?;
+                    let clen = self.length()?;
+                    let len = self.length()?;
                     let c = self.take(clen)?;
                     lzf_decompress(c, len)
                 }
@@ -1557,7 +1582,7 @@ pub mod rdb {
             ] {
                 let mut v = Vec::new();
                 write_len(&mut v, n);
-                assert_eq!(Reader::new(&v).len(), Some(n));
+                assert_eq!(Reader::new(&v).length(), Some(n));
             }
         }
     }
