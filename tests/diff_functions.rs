@@ -665,7 +665,7 @@ fn busy_function_and_kill() {
     p.check("CONFIG SET busy-reply-threshold 100");
     load(
         &mut p,
-        "#!lua name=busy\nredis.register_function{function_name='spin', callback=function(k, a) local i = 0 while true do i = i + 1 end end, flags={'no-writes'}}\nlocal function now() local t = redis.call('time') return t[1] * 1000000 + t[2] end\nredis.register_function('spinw', function(k, a) redis.call('set', k[1], '1') local stop = now() + 2000000 while now() < stop do end return 'done' end)",
+        "#!lua name=busy\nredis.register_function{function_name='spin', callback=function(k, a) local i = 0 while true do i = i + 1 end end, flags={'no-writes'}}\nlocal function now() local t = redis.call('time') return t[1] * 1000000 + t[2] end\nredis.register_function('spinw', function(k, a) redis.call('set', k[1], '1') local stop = now() + 2000000 while now() < stop do for i = 1, 1000 do end end return 'done' end)",
     );
     let addrs = [p.ours.addr(), p.redis.addr()];
     let mut runners: Vec<Raw> = addrs.iter().map(|a| Raw::connect(*a)).collect();
@@ -715,6 +715,12 @@ fn busy_function_and_kill() {
     );
     p.check("FUNCTION KILL");
     p.check("FUNCTION STATS");
+    // A kill ends with its run: the next load runs its code to the end.
+    load(
+        &mut p,
+        "#!lua name=after\nlocal t = 0 for i = 1, 300000 do t = t + i end\nredis.register_function('after', function() return t end)",
+    );
+    p.check("FCALL after 0");
 
     // A function that wrote: FUNCTION KILL refuses; it ends by itself (2 s: room for
     // both servers to be seen busy one after the other).
