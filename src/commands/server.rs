@@ -425,17 +425,16 @@ fn write_section(ctx: &Ctx, section: &str, o: &mut String) {
                 field!(o, name, "{}", lua);
             }
             field!(o, "used_memory_lua_human", "{}", human(lua));
-            for name in [
-                "used_memory_scripts_eval",
-                "number_of_cached_scripts",
-                "number_of_functions",
-                "number_of_libraries",
-                "used_memory_vm_functions",
-                "used_memory_vm_total",
-            ] {
-                field!(o, name, "0");
-            }
-            field!(o, "used_memory_vm_total_human", "0B");
+            let cached = shared.scripting.cached_scripts.load(Ordering::Relaxed);
+            field!(o, "used_memory_scripts_eval", "0");
+            field!(o, "number_of_cached_scripts", "{}", cached);
+            let fns = &shared.scripting.functions;
+            field!(o, "number_of_functions", "{}", fns.number_of_functions());
+            field!(o, "number_of_libraries", "{}", fns.number_of_libraries());
+            field!(o, "used_memory_vm_functions", "{}", fns.vm_memory());
+            let vm_total = lua + fns.vm_memory() as u64;
+            field!(o, "used_memory_vm_total", "{}", vm_total);
+            field!(o, "used_memory_vm_total_human", "{}", human(vm_total));
             field!(o, "used_memory_functions", "0");
             field!(o, "used_memory_scripts", "0");
             field!(o, "used_memory_scripts_human", "0B");

@@ -15,6 +15,7 @@
 
 pub mod convert;
 pub mod engine;
+pub mod function;
 pub mod libs;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -96,6 +97,7 @@ pub fn register(t: &mut CommandTable) {
             cmd("script|flush", -2, "noscript", CAT, (0, 0, 0), script_flush),
         ]),
     );
+    function::register(t);
 }
 
 /// SHA1 of a script body, as 40 lower-case hex digits.
@@ -271,6 +273,8 @@ pub struct Scripting {
     /// Memory of the EVAL Lua state and count of cached scripts, for INFO without the lock.
     pub eval_memory: AtomicU64,
     pub cached_scripts: AtomicU64,
+    // --- FUNCTION (function.rs): libraries, their Lua state, INFO figures ---
+    pub functions: function::Functions,
 }
 
 impl Default for Scripting {
@@ -286,6 +290,7 @@ impl Scripting {
             eval: Mutex::new(None),
             eval_memory: AtomicU64::new(0),
             cached_scripts: AtomicU64::new(0),
+            functions: function::Functions::default(),
         }
     }
 
