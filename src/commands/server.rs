@@ -432,7 +432,7 @@ fn write_section(ctx: &Ctx, section: &str, o: &mut String) {
             field!(o, "number_of_functions", "{}", fns.number_of_functions());
             field!(o, "number_of_libraries", "{}", fns.number_of_libraries());
             field!(o, "used_memory_vm_functions", "{}", fns.vm_memory());
-            let vm_total = lua + fns.vm_memory() as u64;
+            let vm_total = lua + fns.vm_memory();
             field!(o, "used_memory_vm_total", "{}", vm_total);
             field!(o, "used_memory_vm_total_human", "{}", human(vm_total));
             field!(o, "used_memory_functions", "0");
