@@ -24,12 +24,11 @@ use std::time::{Duration, Instant};
 
 use hashbrown::HashMap;
 use mlua::{Function, HookTriggers, MultiValue, Table, Value, VmState};
-use parking_lot::{Mutex, RwLockWriteGuard};
+use parking_lot::Mutex;
 
 use super::engine::{raise, Engine, RunMode};
 use super::{finish, script_oom, threshold_ms, RunInfo, BUSY_EVAL};
 use crate::commands::clients::help_reply;
-use crate::commands::context::Shared;
 use crate::commands::{cmd, container, err, Args, CmdError, CmdResult, CommandTable, Ctx};
 
 const CAT: &[&str] = &["scripting"];
@@ -1105,30 +1104,13 @@ fn fcall_numkeys(args: &Args) -> Result<usize, CmdError> {
     Ok(n as usize)
 }
 
-/// The exec gate for writing. While another script runs past busy-reply-threshold FCALL
-/// answers BUSY, as every command but the allow-busy ones does in Redis, instead of
-/// waiting for it.
-fn write_gate(shared: &Shared) -> Result<RwLockWriteGuard<'_, ()>, CmdError> {
-    if let Some(g) = shared.exec_gate.try_write() {
-        return Ok(g);
-    }
-    loop {
-        if let Some(g) = shared.exec_gate.try_write_for(Duration::from_millis(2)) {
-            return Ok(g);
-        }
-        if let Some(busy) = shared.scripting.busy_error() {
-            return Err(CmdError::new(busy));
-        }
-    }
-}
-
 fn fcall_generic(ctx: &mut Ctx, args: &Args, ro: bool) -> CmdResult {
     let shared = ctx.shared;
     // Nothing else runs while the function does (scripting/mod.rs).
     let _gate = if ctx.session.in_exec {
         None
     } else {
-        Some(write_gate(shared)?)
+        Some(super::write_gate(shared)?)
     };
     let oom = script_oom(ctx);
     let scripting = &shared.scripting;
