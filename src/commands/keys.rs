@@ -699,10 +699,17 @@ fn ttl_generic(ctx: &mut Ctx, args: &Args, unit_ms: bool, absolute: bool) -> Cmd
         None => -2,
         Some(e) if e.expire_at() == 0 => -1,
         Some(e) => {
+            // Inside a script the key is judged against the script's start time, but the
+            // remaining time against the clock, as Redis 7.0 computes it (mstime()).
+            let clock = if ctx.session.in_script {
+                crate::util::now_ms()
+            } else {
+                now
+            };
             let v = if absolute {
                 e.expire_at() as i64
             } else {
-                (e.expire_at() as i64 - now as i64).max(0)
+                (e.expire_at() as i64 - clock as i64).max(0)
             };
             if unit_ms {
                 v
