@@ -8,95 +8,30 @@
 
 mod common;
 
-use common::{elements, show, Pair, Raw};
+use common::{elements, show, Both, Pair};
 
-/// One connection to each server; every command goes to both.
-struct Both {
-    ours: Raw,
-    redis: Raw,
-}
-
-impl Both {
-    fn new(p: &Pair) -> Both {
-        Both {
-            ours: Raw::connect(p.ours.addr()),
-            redis: Raw::connect(p.redis.addr()),
+/// An unsubscribe-everything command: Redis goes through its hash table, so the names
+/// may come in another order; the kind word, the set of names and the sequence of
+/// counts must match.
+fn unsubscribe_all(b: &mut Both, line: &str, n: usize) {
+    b.ours.send(line);
+    b.redis.send(line);
+    let (a, b) = b.frames(n);
+    let parts = |fs: &[Vec<u8>]| {
+        let mut words = Vec::new();
+        let mut names = Vec::new();
+        let mut counts = Vec::new();
+        for f in fs {
+            let e = push_elements(f);
+            assert_eq!(e.len(), 3, "{}", show(f));
+            words.push(show(&e[0]));
+            names.push(show(&e[1]));
+            counts.push(show(&e[2]));
         }
-    }
-
-    /// Reads `n` frames from each side, in order.
-    fn frames(&mut self, n: usize) -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
-        let a = (0..n).map(|_| self.ours.read_reply()).collect();
-        let b = (0..n).map(|_| self.redis.read_reply()).collect();
-        (a, b)
-    }
-
-    /// Reads `n` frames from each side and asserts they are identical, in order.
-    fn expect(&mut self, n: usize, what: &str) -> Vec<Vec<u8>> {
-        let (a, b) = self.frames(n);
-        let sa: Vec<String> = a.iter().map(|f| show(f)).collect();
-        let sb: Vec<String> = b.iter().map(|f| show(f)).collect();
-        assert_eq!(
-            sa, sb,
-            "frames differ after `{what}` (left: ours, right: redis)"
-        );
-        a
-    }
-
-    /// Reads `n` frames from each side and asserts they are the same multiset.
-    fn expect_unordered(&mut self, n: usize, what: &str) {
-        let (a, b) = self.frames(n);
-        let mut sa: Vec<String> = a.iter().map(|f| show(f)).collect();
-        let mut sb: Vec<String> = b.iter().map(|f| show(f)).collect();
-        sa.sort();
-        sb.sort();
-        assert_eq!(sa, sb, "frames differ after `{what}` (ours, redis)");
-    }
-
-    /// Sends a command and compares the `n` frames it produces.
-    fn cmd(&mut self, line: &str, n: usize) -> Vec<Vec<u8>> {
-        self.ours.send(line);
-        self.redis.send(line);
-        self.expect(n, line)
-    }
-
-    /// A command with one reply, compared.
-    fn check(&mut self, line: &str) -> Vec<u8> {
-        self.cmd(line, 1).remove(0)
-    }
-
-    /// Runs every non-empty line through `check`.
-    fn script(&mut self, text: &str) {
-        for line in text.lines().map(str::trim) {
-            if !line.is_empty() && !line.starts_with('#') {
-                self.check(line);
-            }
-        }
-    }
-
-    /// An unsubscribe-everything command: Redis goes through its hash table, so the names
-    /// may come in another order; the kind word, the set of names and the sequence of
-    /// counts must match.
-    fn unsubscribe_all(&mut self, line: &str, n: usize) {
-        self.ours.send(line);
-        self.redis.send(line);
-        let (a, b) = self.frames(n);
-        let parts = |fs: &[Vec<u8>]| {
-            let mut words = Vec::new();
-            let mut names = Vec::new();
-            let mut counts = Vec::new();
-            for f in fs {
-                let e = push_elements(f);
-                assert_eq!(e.len(), 3, "{}", show(f));
-                words.push(show(&e[0]));
-                names.push(show(&e[1]));
-                counts.push(show(&e[2]));
-            }
-            names.sort();
-            (words, names, counts)
-        };
-        assert_eq!(parts(&a), parts(&b), "`{line}` (ours, redis)");
-    }
+        names.sort();
+        (words, names, counts)
+    };
+    assert_eq!(parts(&a), parts(&b), "`{line}` (ours, redis)");
 }
 
 /// Publishes on `publ` (PUBLISH or SPUBLISH), compares the receiver counts, and reads as
@@ -189,11 +124,11 @@ fn resp2_subscribe_publish_and_unsubscribe_frames() {
     sub.cmd("SUNSUBSCRIBE s2", 1);
     publish(&mut publ, &mut sub, &[b"PUBLISH", b"a", b"gone"]);
     publ.check("PUBSUB NUMSUB a b s1 s2");
-    sub.unsubscribe_all("UNSUBSCRIBE", 1);
-    sub.unsubscribe_all("PUNSUBSCRIBE", 1);
+    unsubscribe_all(&mut sub, "UNSUBSCRIBE", 1);
+    unsubscribe_all(&mut sub, "PUNSUBSCRIBE", 1);
     // Still subscribed to a shard channel: still in subscribed mode.
     sub.check("GET k");
-    sub.unsubscribe_all("SUNSUBSCRIBE", 1);
+    unsubscribe_all(&mut sub, "SUNSUBSCRIBE", 1);
     // Subscribed to nothing: a null name and 0, and the client is out of the mode.
     sub.cmd("UNSUBSCRIBE", 1);
     sub.cmd("PUNSUBSCRIBE", 1);
@@ -211,9 +146,9 @@ fn unsubscribe_from_many_channels_at_once() {
     sub.cmd("SUBSCRIBE c1 c2 c3 c4 c5", 5);
     sub.cmd("PSUBSCRIBE x* y* z*", 3);
     sub.cmd("SSUBSCRIBE s1 s2 s3", 3);
-    sub.unsubscribe_all("UNSUBSCRIBE", 5);
-    sub.unsubscribe_all("SUNSUBSCRIBE", 3);
-    sub.unsubscribe_all("PUNSUBSCRIBE", 3);
+    unsubscribe_all(&mut sub, "UNSUBSCRIBE", 5);
+    unsubscribe_all(&mut sub, "SUNSUBSCRIBE", 3);
+    unsubscribe_all(&mut sub, "PUNSUBSCRIBE", 3);
     sub.check("PING");
 }
 
@@ -505,8 +440,8 @@ fn pubsub_introspection() {
     s2.expect_unordered(4, "the script's publishes (s2)");
     // Subscriptions end with their connection.
     drop(s2);
-    s1.unsubscribe_all("UNSUBSCRIBE", 3);
-    s1.unsubscribe_all("PUNSUBSCRIBE", 2);
+    unsubscribe_all(&mut s1, "UNSUBSCRIBE", 3);
+    unsubscribe_all(&mut s1, "PUNSUBSCRIBE", 2);
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
     while q.ours.cmd("PUBSUB NUMPAT") != b":0\r\n" {
         assert!(

@@ -423,3 +423,154 @@ pub fn client(addr: SocketAddr) -> redis::Connection {
         .get_connection()
         .expect("connect")
 }
+
+/// One connection to each server; every command goes to both.
+pub struct Both {
+    pub ours: Raw,
+    pub redis: Raw,
+}
+
+impl Both {
+    pub fn new(p: &Pair) -> Both {
+        Both {
+            ours: Raw::connect(p.ours.addr()),
+            redis: Raw::connect(p.redis.addr()),
+        }
+    }
+
+    /// A RESP3 connection (HELLO 3; its reply carries the connection id, not compared).
+    pub fn resp3(p: &Pair) -> Both {
+        let mut b = Both::new(p);
+        for r in [b.ours.cmd("HELLO 3"), b.redis.cmd("HELLO 3")] {
+            assert!(r.starts_with(b"%7"), "{}", show(&r));
+        }
+        b
+    }
+
+    /// CLIENT ID on each side.
+    pub fn id(&mut self) -> (u64, u64) {
+        let num = |r: Vec<u8>| -> u64 {
+            String::from_utf8_lossy(&r)
+                .trim()
+                .trim_start_matches(':')
+                .parse()
+                .expect("CLIENT ID")
+        };
+        (
+            num(self.ours.cmd("CLIENT ID")),
+            num(self.redis.cmd("CLIENT ID")),
+        )
+    }
+
+    /// Reads `n` frames from each side and asserts they are identical, in order; `ids`
+    /// are connection ids that may appear as integers (`:id`), differing per server.
+    pub fn expect_ids(&mut self, n: usize, what: &str, ids: (u64, u64)) -> Vec<Vec<u8>> {
+        let a: Vec<Vec<u8>> = (0..n).map(|_| self.ours.read_reply()).collect();
+        let b: Vec<Vec<u8>> = (0..n).map(|_| self.redis.read_reply()).collect();
+        let norm = |fs: &[Vec<u8>], id: u64| -> Vec<String> {
+            fs.iter()
+                .map(|f| show(f).replace(&format!(":{id}\\r\\n"), ":<id>\\r\\n"))
+                .collect()
+        };
+        assert_eq!(
+            norm(&a, ids.0),
+            norm(&b, ids.1),
+            "frames differ after `{what}` (left: ours, right: redis)"
+        );
+        a
+    }
+
+    pub fn expect(&mut self, n: usize, what: &str) -> Vec<Vec<u8>> {
+        self.expect_ids(n, what, (u64::MAX, u64::MAX))
+    }
+
+    /// Sends a command and compares the `n` frames it produces.
+    pub fn cmd(&mut self, line: &str, n: usize) -> Vec<Vec<u8>> {
+        self.ours.send(line);
+        self.redis.send(line);
+        self.expect(n, line)
+    }
+
+    /// A command with one reply, compared.
+    pub fn check(&mut self, line: &str) -> Vec<u8> {
+        self.cmd(line, 1).remove(0)
+    }
+
+    /// A command naming a connection id: `{}` in `line` is each side's id.
+    pub fn check_with_id(&mut self, line: &str, ids: (u64, u64), n: usize) -> Vec<Vec<u8>> {
+        self.ours.send(&line.replace("{}", &ids.0.to_string()));
+        self.redis.send(&line.replace("{}", &ids.1.to_string()));
+        self.expect_ids(n, line, ids)
+    }
+
+    pub fn script(&mut self, text: &str) {
+        for line in text.lines().map(str::trim) {
+            if !line.is_empty() && !line.starts_with('#') {
+                self.check(line);
+            }
+        }
+    }
+
+    /// Nothing was pushed: a PING's reply is the next frame on both sides.
+    pub fn quiet(&mut self, what: &str) {
+        let f = self.check("PING");
+        assert!(
+            f == b"+PONG\r\n" || f.starts_with(b"*2\r\n$4\r\npong"),
+            "something was pushed after `{what}`: {}",
+            show(&f)
+        );
+    }
+
+    /// One field of this connection's CLIENT INFO line, on each side.
+    pub fn info_field(&mut self, name: &str) -> (String, String) {
+        let f = |r: Vec<u8>| field(&String::from_utf8_lossy(&r), name);
+        (
+            f(self.ours.cmd("CLIENT INFO")),
+            f(self.redis.cmd("CLIENT INFO")),
+        )
+    }
+
+    /// Waits until the connections with these ids are gone from both servers.
+    pub fn wait_gone(&mut self, ids: (u64, u64)) {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        for (conn, id) in [(&mut self.ours, ids.0), (&mut self.redis, ids.1)] {
+            loop {
+                let r = conn.cmd(&format!("CLIENT LIST ID {id}"));
+                if !String::from_utf8_lossy(&r).contains("id=") {
+                    break;
+                }
+                assert!(Instant::now() < deadline, "client {id} never left");
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        }
+    }
+    /// Reads `n` frames from each side, in order.
+    pub fn frames(&mut self, n: usize) -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
+        let a = (0..n).map(|_| self.ours.read_reply()).collect();
+        let b = (0..n).map(|_| self.redis.read_reply()).collect();
+        (a, b)
+    }
+
+    /// Reads `n` frames from each side and asserts they are the same multiset.
+    pub fn expect_unordered(&mut self, n: usize, what: &str) {
+        let (a, b) = self.frames(n);
+        let mut sa: Vec<String> = a.iter().map(|f| show(f)).collect();
+        let mut sb: Vec<String> = b.iter().map(|f| show(f)).collect();
+        sa.sort();
+        sb.sort();
+        assert_eq!(sa, sb, "frames differ after `{what}` (ours, redis)");
+    }
+}
+
+/// `name=value` out of a CLIENT LIST/INFO line, or `name:value` out of INFO.
+pub fn field(text: &str, name: &str) -> String {
+    for sep in ["=", ":"] {
+        let pat = format!("{name}{sep}");
+        for part in text.split([' ', '\r', '\n']) {
+            if let Some(v) = part.strip_prefix(&pat) {
+                return v.to_string();
+            }
+        }
+    }
+    panic!("no field {name} in {text}")
+}
