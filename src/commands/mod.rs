@@ -583,15 +583,8 @@ fn execute_command(ctx: &mut Ctx, args: &Args, resolved: Option<&CommandSpec>) {
     let spec = match found {
         Ok(s) => s,
         Err(e) => {
-            flag_transaction(ctx);
-            ctx.shared
-                .stats
-                .rejected_calls
-                .fetch_add(1, Ordering::Relaxed);
             let found = ctx.shared.commands.get(args.get(0));
-            if let Some(s) = found {
-                s.stats.rejected.fetch_add(1, Ordering::Relaxed);
-            }
+            note_rejected(ctx, found);
             let e = match found {
                 Some(s) if s.name == "exec" => transactions::exec_abort(ctx, &e),
                 _ => e,
@@ -602,12 +595,7 @@ fn execute_command(ctx: &mut Ctx, args: &Args, resolved: Option<&CommandSpec>) {
         }
     };
     if !ctx.session.authenticated && !spec.has(flags::NO_AUTH) {
-        flag_transaction(ctx);
-        spec.stats.rejected.fetch_add(1, Ordering::Relaxed);
-        ctx.shared
-            .stats
-            .rejected_calls
-            .fetch_add(1, Ordering::Relaxed);
+        note_rejected(ctx, Some(spec));
         let e = CmdError::new(err::NOAUTH);
         let e = match spec.name {
             "exec" => transactions::exec_abort(ctx, &e),
@@ -626,14 +614,7 @@ fn execute_command(ctx: &mut Ctx, args: &Args, resolved: Option<&CommandSpec>) {
         match read_gate(ctx.shared, spec) {
             Ok(g) => g,
             Err(e) => {
-                flag_transaction(ctx);
-                spec.stats.rejected.fetch_add(1, Ordering::Relaxed);
-                ctx.shared
-                    .stats
-                    .rejected_calls
-                    .fetch_add(1, Ordering::Relaxed);
-                ctx.shared.count_error(&e.0);
-                ctx.out.error_bytes(e.bytes());
+                reject(ctx, spec, &e);
                 return;
             }
         }
@@ -647,27 +628,15 @@ fn execute_command(ctx: &mut Ctx, args: &Args, resolved: Option<&CommandSpec>) {
         && ctx.shared.store.enforce_maxmemory(maxmemory) == crate::store::evict::Outcome::Fail
         && spec.has(flags::DENYOOM)
     {
-        flag_transaction(ctx);
-        spec.stats.rejected.fetch_add(1, Ordering::Relaxed);
-        ctx.shared
-            .stats
-            .rejected_calls
-            .fetch_add(1, Ordering::Relaxed);
-        ctx.shared.count_error(err::OOM);
-        ctx.out.error(err::OOM);
+        reject(ctx, spec, &CmdError::new(err::OOM));
         return;
     }
     // RESP2 subscribed mode (pubsub.rs): only the subscribe family, PING, QUIT, RESET.
     if let Err(e) = pubsub::check_subscribed_mode(ctx, spec) {
         // Redis records a refused command as the client's last one (CLIENT LIST cmd=).
         ctx.session.info.set_last_command(spec.id);
-        spec.stats.rejected.fetch_add(1, Ordering::Relaxed);
-        ctx.shared
-            .stats
-            .rejected_calls
-            .fetch_add(1, Ordering::Relaxed);
+        note_rejected(ctx, Some(spec));
         ctx.shared.count_error(&e.0);
-        flag_transaction(ctx);
         if spec.name == "exec" {
             // Redis's execCommandAbort: EXEC refused before running voids the transaction.
             transactions::end_transaction(ctx.shared, ctx.session);
@@ -773,6 +742,27 @@ fn read_gate<'a>(
             return Err(CmdError::new(busy));
         }
     }
+}
+
+/// Counts a command refused before running (INFO rejected_calls and its commandstats) and
+/// voids an open transaction, as Redis's rejectCommand does.
+fn note_rejected(ctx: &mut Ctx, spec: Option<&CommandSpec>) {
+    flag_transaction(ctx);
+    if let Some(s) = spec {
+        s.stats.rejected.fetch_add(1, Ordering::Relaxed);
+    }
+    ctx.shared
+        .stats
+        .rejected_calls
+        .fetch_add(1, Ordering::Relaxed);
+}
+
+/// Refuses a command before running it: counted as [`note_rejected`], the error counted
+/// and written.
+fn reject(ctx: &mut Ctx, spec: &CommandSpec, e: &CmdError) {
+    note_rejected(ctx, Some(spec));
+    ctx.shared.count_error(&e.0);
+    ctx.out.error_bytes(e.bytes());
 }
 
 /// A command was refused before running: inside MULTI that voids the transaction

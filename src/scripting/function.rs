@@ -57,8 +57,7 @@ const OPCODE_FUNCTION_PRE_GA: u8 = 246;
 const NAME_ERROR: &str = "Library names can only contain letters, numbers, or underscores(_) and must be at least one character long";
 
 pub fn register(t: &mut CommandTable) {
-    let f = "noscript stale skip_monitor no_mandatory_keys";
-    let ro = "readonly noscript stale skip_monitor no_mandatory_keys";
+    let (f, ro) = (super::RUN_FLAGS, super::RUN_RO_FLAGS);
     t.add(
         cmd("fcall", -3, f, CAT, (0, 0, 0), fcall)
             .with_numkeys(2)

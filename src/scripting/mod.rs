@@ -36,9 +36,12 @@ pub const BUSY_FUNCTION: &str =
     "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.";
 const NOSCRIPT: &str = "NOSCRIPT No matching script. Please use EVAL.";
 
+/// COMMAND flags of EVAL/EVALSHA/FCALL and of their read-only forms, as Redis 7.0 lists them.
+pub const RUN_FLAGS: &str = "noscript stale skip_monitor no_mandatory_keys";
+pub const RUN_RO_FLAGS: &str = "readonly noscript stale skip_monitor no_mandatory_keys";
+
 pub fn register(t: &mut CommandTable) {
-    let f = "noscript stale skip_monitor no_mandatory_keys";
-    let ro = "readonly noscript stale skip_monitor no_mandatory_keys";
+    let (f, ro) = (RUN_FLAGS, RUN_RO_FLAGS);
     t.add(
         cmd("eval", -3, f, CAT, (0, 0, 0), eval)
             .with_numkeys(2)
