@@ -501,6 +501,31 @@ fn arguments_keys_and_argv() {
     both_protocols(&mut p, ARGUMENTS);
 }
 
+/// More keys and arguments than Lua's C stack holds (8000 slots): Redis fills KEYS and
+/// ARGV one element at a time, so any count works.
+#[test]
+fn many_keys_and_arguments() {
+    let mut p = Pair::new();
+    let names: Vec<Vec<u8>> = (0..20_000).map(|i| format!("a{i}").into_bytes()).collect();
+    let scripts: [&[u8]; 3] = [
+        b"return {#KEYS, #ARGV, KEYS[1], ARGV[#ARGV]}",
+        b"return redis.call('MSET', unpack(ARGV, 1, 7000))",
+        b"return redis.call('EXISTS', unpack(KEYS, 1, 7000))",
+    ];
+    let numkeys: [&[u8]; 3] = [b"12000", b"0", b"20000"];
+    for (numkeys, script) in numkeys.into_iter().zip(scripts) {
+        let mut args: Vec<&[u8]> = vec![b"EVAL", script, numkeys];
+        args.extend(names.iter().map(|n| n.as_slice()));
+        let (ours, redis) = p.both_args(&args);
+        assert_eq!(
+            show(&ours),
+            show(&redis),
+            "{}",
+            String::from_utf8_lossy(script)
+        );
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // Sandbox
 

@@ -2,7 +2,9 @@
 //! defines them: a command's reply becomes a Lua value for `redis.call`, and a script's
 //! return value becomes the client's reply.
 
-use mlua::{Lua, Table, Value};
+use std::ffi::c_int;
+
+use mlua::{ffi, Lua, Table, Value};
 
 use crate::protocol::ReplyBuf;
 
@@ -91,15 +93,20 @@ fn trim_crlf(mut s: &[u8]) -> &[u8] {
     s
 }
 
-/// A command's reply for redis.call: a Lua value, or the error reply's text (after '-').
-pub enum Reply {
-    Value(Value),
-    Error(Vec<u8>),
-}
-
-/// Parses one reply at the start of `buf` into a Lua value. Push frames (`>`) before it
-/// are skipped and their bytes appended to `pushed`.
-pub fn reply_to_lua(lua: &Lua, buf: &[u8], pushed: &mut Vec<u8>) -> mlua::Result<Reply> {
+/// Pushes the reply at the start of `buf` onto the Lua stack for redis.call, as
+/// redisProtocolToLuaType: `Ok(None)` when a value was pushed, `Ok(Some(text))` for an
+/// error reply (its line, '-' included; nothing pushed). Push frames (`>`) before it are
+/// skipped and their bytes appended to `pushed`. `resp3`: the reply may hold RESP3 nulls.
+///
+/// # Safety
+/// `l` is a Lua state inside a C function call (see `call.rs` for the unwinding rules:
+/// nothing here owns memory across a Lua API call).
+pub unsafe fn push_reply<'b>(
+    l: *mut ffi::lua_State,
+    buf: &'b [u8],
+    pushed: &mut Vec<u8>,
+    resp3: bool,
+) -> Result<Option<&'b [u8]>, Malformed> {
     let mut p = Parser { buf, pos: 0 };
     loop {
         match p.buf.get(p.pos) {
@@ -108,49 +115,50 @@ pub fn reply_to_lua(lua: &Lua, buf: &[u8], pushed: &mut Vec<u8>) -> mlua::Result
                 p.skip()?;
                 pushed.extend_from_slice(&buf[start..p.pos]);
             }
-            Some(b'-') => {
-                let start = p.pos;
-                let line = p.line()?;
-                let _ = start;
-                return Ok(Reply::Error(line.to_vec()));
+            Some(b'-') => return Ok(Some(p.line()?)),
+            _ => {
+                p.push(l, resp3)?;
+                return Ok(None);
             }
-            _ => return Ok(Reply::Value(p.value(lua)?)),
         }
     }
 }
+
+/// A reply that could not be read (never from our own commands; kept as an error).
+#[derive(Debug)]
+pub struct Malformed;
 
 struct Parser<'a> {
     buf: &'a [u8],
     pos: usize,
 }
 
-fn bad() -> mlua::Error {
-    mlua::Error::RuntimeError("malformed reply".into())
-}
-
 impl<'a> Parser<'a> {
-    fn line(&mut self) -> mlua::Result<&'a [u8]> {
+    fn line(&mut self) -> Result<&'a [u8], Malformed> {
         let rest = &self.buf[self.pos..];
-        let n = rest.windows(2).position(|w| w == b"\r\n").ok_or_else(bad)?;
+        let n = rest
+            .windows(2)
+            .position(|w| w == b"\r\n")
+            .ok_or(Malformed)?;
         self.pos += n + 2;
         Ok(&rest[..n])
     }
 
-    fn int(&mut self) -> mlua::Result<i64> {
-        crate::util::parse_i64(self.line()?).ok_or_else(bad)
+    fn int(&mut self) -> Result<i64, Malformed> {
+        crate::util::parse_i64(self.line()?).ok_or(Malformed)
     }
 
-    fn bulk(&mut self, len: i64) -> mlua::Result<&'a [u8]> {
-        let len = usize::try_from(len).map_err(|_| bad())?;
-        let end = self.pos.checked_add(len).ok_or_else(bad)?;
-        let s = self.buf.get(self.pos..end).ok_or_else(bad)?;
+    fn bulk(&mut self, len: i64) -> Result<&'a [u8], Malformed> {
+        let len = usize::try_from(len).map_err(|_| Malformed)?;
+        let end = self.pos.checked_add(len).ok_or(Malformed)?;
+        let s = self.buf.get(self.pos..end).ok_or(Malformed)?;
         self.pos = end + 2;
         Ok(s)
     }
 
     /// Skips one value (attributes, push frames).
-    fn skip(&mut self) -> mlua::Result<()> {
-        let t = *self.buf.get(self.pos).ok_or_else(bad)?;
+    fn skip(&mut self) -> Result<(), Malformed> {
+        let t = *self.buf.get(self.pos).ok_or(Malformed)?;
         self.pos += 1;
         match t {
             b'$' | b'=' | b'!' => {
@@ -178,70 +186,91 @@ impl<'a> Parser<'a> {
         Ok(())
     }
 
-    fn value(&mut self, lua: &Lua) -> mlua::Result<Value> {
-        let t = *self.buf.get(self.pos).ok_or_else(bad)?;
+    /// Whether one of the next `n` values is a RESP3 null.
+    fn any_null(&self, n: i64) -> Result<bool, Malformed> {
+        let mut ahead = Parser {
+            buf: self.buf,
+            pos: self.pos,
+        };
+        for _ in 0..n {
+            if ahead.buf.get(ahead.pos) == Some(&b'_') {
+                return Ok(true);
+            }
+            ahead.skip()?;
+        }
+        Ok(false)
+    }
+
+    /// Pushes one value (a Lua nil for a RESP3 null).
+    unsafe fn push(&mut self, l: *mut ffi::lua_State, resp3: bool) -> Result<(), Malformed> {
+        // A table, a key and a value at each level of nesting.
+        if ffi::lua_checkstack(l, 4) == 0 {
+            return Err(Malformed);
+        }
+        let t = *self.buf.get(self.pos).ok_or(Malformed)?;
         self.pos += 1;
-        Ok(match t {
+        match t {
             b'+' => {
                 let s = self.line()?;
-                let tbl = lua.create_table_with_capacity(0, 1)?;
-                tbl.raw_set("ok", lua.create_string(s)?)?;
-                Value::Table(tbl)
+                ffi::lua_createtable(l, 0, 1);
+                push_bytes(l, s);
+                ffi::lua_setfield(l, -2, c"ok".as_ptr());
             }
             b'-' => {
                 let s = self.line()?;
+                ffi::lua_createtable(l, 0, 1);
                 let mut text = Vec::with_capacity(s.len() + 1);
                 text.push(b'-');
                 text.extend_from_slice(s);
-                Value::Table(error_table(lua, &text, false)?)
+                let text = error_text(&text);
+                push_bytes(l, &text);
+                drop(text);
+                ffi::lua_setfield(l, -2, c"err".as_ptr());
             }
-            b':' => Value::Number(self.int()? as f64),
+            b':' => ffi::lua_pushnumber(l, self.int()? as f64),
             b'$' => {
                 let n = self.int()?;
                 if n < 0 {
-                    Value::Boolean(false)
+                    ffi::lua_pushboolean(l, 0);
                 } else {
-                    Value::String(lua.create_string(self.bulk(n)?)?)
+                    push_bytes(l, self.bulk(n)?);
                 }
             }
             b'*' => {
                 let n = self.int()?;
                 if n < 0 {
-                    return Ok(Value::Boolean(false));
-                }
-                let mut items = Vec::with_capacity((n as usize).min(1024));
-                for _ in 0..n {
-                    items.push(self.value(lua)?);
+                    ffi::lua_pushboolean(l, 0);
+                    return Ok(());
                 }
                 // A RESP3 null element is a hole. Redis fills a table made without a size,
                 // and where a hole leaves the elements after it (array or hash part) decides
                 // what `#` answers, so a table with holes is grown the same way here.
-                let tbl = if items.iter().any(Value::is_nil) {
-                    lua.create_table()?
+                if resp3 && self.any_null(n)? {
+                    ffi::lua_createtable(l, 0, 0);
                 } else {
-                    lua.create_table_with_capacity(items.len(), 0)?
-                };
-                for (i, v) in items.into_iter().enumerate() {
-                    tbl.raw_set(i + 1, v)?;
+                    ffi::lua_createtable(l, n.min(1 << 24) as c_int, 0);
                 }
-                Value::Table(tbl)
+                for i in 0..n {
+                    self.push(l, resp3)?;
+                    ffi::lua_rawseti_(l, -2, (i + 1) as c_int);
+                }
             }
             b'_' => {
                 self.line()?;
-                Value::Nil
+                ffi::lua_pushnil(l);
             }
-            b'#' => Value::Boolean(self.line()? == b"t"),
+            b'#' => ffi::lua_pushboolean(l, (self.line()? == b"t") as c_int),
             b',' => {
                 let d = parse_double(self.line()?);
-                let tbl = lua.create_table_with_capacity(0, 1)?;
-                tbl.raw_set("double", d)?;
-                Value::Table(tbl)
+                ffi::lua_createtable(l, 0, 1);
+                ffi::lua_pushnumber(l, d);
+                ffi::lua_setfield(l, -2, c"double".as_ptr());
             }
             b'(' => {
                 let s = self.line()?;
-                let tbl = lua.create_table_with_capacity(0, 1)?;
-                tbl.raw_set("big_number", lua.create_string(s)?)?;
-                Value::Table(tbl)
+                ffi::lua_createtable(l, 0, 1);
+                push_bytes(l, s);
+                ffi::lua_setfield(l, -2, c"big_number".as_ptr());
             }
             b'=' => {
                 let n = self.int()?;
@@ -251,48 +280,47 @@ impl<'a> Parser<'a> {
                 } else {
                     (&s[..0], s)
                 };
-                let inner = lua.create_table_with_capacity(0, 2)?;
-                inner.raw_set("string", lua.create_string(text)?)?;
-                inner.raw_set("format", lua.create_string(format)?)?;
-                let tbl = lua.create_table_with_capacity(0, 1)?;
-                tbl.raw_set("verbatim_string", inner)?;
-                Value::Table(tbl)
+                ffi::lua_createtable(l, 0, 1);
+                ffi::lua_createtable(l, 0, 2);
+                push_bytes(l, text);
+                ffi::lua_setfield(l, -2, c"string".as_ptr());
+                push_bytes(l, format);
+                ffi::lua_setfield(l, -2, c"format".as_ptr());
+                ffi::lua_setfield(l, -2, c"verbatim_string".as_ptr());
             }
-            b'%' => {
+            b'%' | b'~' => {
                 let n = self.int()?;
-                let inner = lua.create_table()?;
+                ffi::lua_createtable(l, 0, 1);
+                ffi::lua_createtable(l, 0, 0);
                 for _ in 0..n {
-                    let k = self.value(lua)?;
-                    let v = self.value(lua)?;
-                    if !k.is_nil() {
-                        inner.raw_set(k, v)?;
+                    self.push(l, resp3)?;
+                    if t == b'%' {
+                        self.push(l, resp3)?;
+                    } else {
+                        ffi::lua_pushboolean(l, 1);
+                    }
+                    if ffi::lua_type(l, -2) == ffi::LUA_TNIL {
+                        ffi::lua_settop(l, -3);
+                    } else {
+                        ffi::lua_rawset(l, -3);
                     }
                 }
-                let tbl = lua.create_table_with_capacity(0, 1)?;
-                tbl.raw_set("map", inner)?;
-                Value::Table(tbl)
-            }
-            b'~' => {
-                let n = self.int()?;
-                let inner = lua.create_table()?;
-                for _ in 0..n {
-                    let k = self.value(lua)?;
-                    if !k.is_nil() {
-                        inner.raw_set(k, true)?;
-                    }
-                }
-                let tbl = lua.create_table_with_capacity(0, 1)?;
-                tbl.raw_set("set", inner)?;
-                Value::Table(tbl)
+                let field = if t == b'%' { c"map" } else { c"set" };
+                ffi::lua_setfield(l, -2, field.as_ptr());
             }
             b'|' => {
                 self.pos -= 1;
                 self.skip()?;
-                return self.value(lua);
+                return self.push(l, resp3);
             }
-            _ => return Err(bad()),
-        })
+            _ => return Err(Malformed),
+        }
+        Ok(())
     }
+}
+
+unsafe fn push_bytes(l: *mut ffi::lua_State, s: &[u8]) {
+    ffi::lua_pushlstring_(l, s.as_ptr().cast(), s.len());
 }
 
 fn parse_double(s: &[u8]) -> f64 {

@@ -2,18 +2,22 @@
 //! `loadfile`/`dofile`/`print`), the `redis` API and Redis's libraries, and running one
 //! script or function with `redis.call` reaching the command table.
 //!
-//! The sandbox itself is Lua (`prelude.lua`); Rust gives it a few primitives and the
-//! per-run command function, which borrows the calling client for the run only (an mlua
-//! scope), so no pointer to a client outlives its command.
+//! The sandbox itself is Lua (`prelude.lua`); Rust gives it a few primitives, and
+//! `redis.call`/`redis.pcall` (`call.rs`), which reach the calling client through a slot
+//! filled for the length of one run only, so no pointer to a client outlives its command.
 
+use std::ffi::c_int;
 use std::sync::atomic::{AtomicPtr, Ordering};
 use std::sync::Arc;
 
-use mlua::{Function, HookTriggers, Lua, LuaOptions, MultiValue, StdLib, Table, Value, VmState};
+use mlua::{
+    ffi, Function, HookTriggers, Lua, LuaOptions, MultiValue, StdLib, Table, Value, VmState,
+};
 
+use super::call::{CallCtx, Current};
 use super::convert::{self, ToResp};
 use super::RunInfo;
-use crate::commands::{execute_spec, flags, Args, CommandSpec, Ctx, Lookup};
+use crate::commands::{Args, Ctx, Lookup};
 use crate::protocol::{ReplyBuf, Request};
 
 /// Instructions between two checks for SCRIPT KILL, shutdown and the busy threshold
@@ -80,71 +84,6 @@ pub struct Engine {
     buffers: std::cell::RefCell<(Vec<u8>, Vec<u8>, Request)>,
 }
 
-/// What redis.call needs from the running script, for the length of one run.
-struct CallCtx<'c, 'a> {
-    ctx: &'c mut Ctx<'a>,
-    run: &'c RunInfo,
-    mode: RunMode,
-    /// Push frames the script's commands wrote into their replies (tracking), for the
-    /// caller.
-    pushed: Vec<u8>,
-    /// The reply buffer of the script's commands, reused from call to call.
-    scratch: Vec<u8>,
-    /// The arguments of the script's current command, one buffer reused from call to call.
-    argbuf: Vec<u8>,
-    req: Request,
-}
-
-/// Publishes a [`CallCtx`] to redis.call for one run and withdraws it when dropped (also
-/// on unwinding), so the pointer never outlives the borrow it came from.
-struct Current<'s>(&'s AtomicPtr<()>);
-
-impl<'s> Current<'s> {
-    fn set(slot: &'s AtomicPtr<()>, cx: &mut CallCtx) -> Current<'s> {
-        slot.store(cx as *mut CallCtx as *mut (), Ordering::Relaxed);
-        Current(slot)
-    }
-}
-
-impl Drop for Current<'_> {
-    fn drop(&mut self) {
-        self.0.store(std::ptr::null_mut(), Ordering::Relaxed);
-    }
-}
-
-/// redis.call (`raise`) or redis.pcall reading the run's [`CallCtx`] from `slot`.
-///
-/// Measured reason for the raw pointer (the one unsafe block of scripting): making the
-/// two functions per run in an mlua scope instead (safe, as they could borrow the client)
-/// held EVALSHA to 0.78x redis-server at -P 16 (closure creation per run, and the garbage
-/// Lua's collector then chases); with this, 0.96x (`TESTS=evalsha ROUNDS=3
-/// scripts/bench.sh`, same machine and hour).
-fn call_fn(lua: &Lua, slot: Arc<AtomicPtr<()>>, raise_errors: bool) -> mlua::Result<Function> {
-    lua.create_function(move |lua, args: MultiValue| {
-        // Taken out of the slot while the command runs: a nested call (impossible today:
-        // scripts cannot run EVAL) would find null instead of a second &mut.
-        let p = slot.swap(std::ptr::null_mut(), Ordering::Relaxed);
-        if p.is_null() {
-            return Err(raise(
-                "redis.call/pcall can only be called inside a script invocation",
-            ));
-        }
-        // SAFETY: a non-null pointer was stored by `Current::set` from a `&mut CallCtx`
-        // that lives, unused by anyone else, until `Current` is dropped in `run_inner`,
-        // which happens after the only Lua call that can reach this function returns. The
-        // slot is emptied above, so no other reference to it exists while we hold this one,
-        // and it is put back before returning.
-        let cx = unsafe { &mut *(p as *mut CallCtx<'_, '_>) };
-        let r = redis_call(lua, cx, &args);
-        slot.store(p, Ordering::Relaxed);
-        match r? {
-            Ok(v) => Ok(v),
-            Err(e) if raise_errors => Err(mlua::Error::external(e)),
-            Err(e) => Ok(Value::Table(convert::error_table(lua, &e.text, e.counted)?)),
-        }
-    })
-}
-
 /// How a script run ends, before it becomes a reply.
 pub enum Outcome {
     /// The script's return value.
@@ -152,6 +91,10 @@ pub enum Outcome {
     /// An error reply; `counted` when the error was already counted in INFO errorstats
     /// (an error reply of a command the script called).
     Error { text: Vec<u8>, counted: bool },
+    /// A command the script called panicked (caught in call.rs so it does not unwind
+    /// through Lua): the caller ends the run, then resumes the panic, which closes the
+    /// client as any command's panic does.
+    Panicked(Box<dyn std::any::Any + Send>),
 }
 
 /// What a run may do (EVAL_RO, FCALL_RO and `no-writes` scripts may not write).
@@ -303,8 +246,9 @@ impl Engine {
         super::libs::open(&lua, &real)?;
         let redis = redis_api(&lua)?;
         let current = Arc::new(AtomicPtr::new(std::ptr::null_mut()));
-        redis.raw_set("call", call_fn(&lua, current.clone(), true)?)?;
-        redis.raw_set("pcall", call_fn(&lua, current.clone(), false)?)?;
+        let (call, pcall) = super::call::make(&lua, &current)?;
+        redis.raw_set("call", call)?;
+        redis.raw_set("pcall", pcall)?;
         real.raw_set("redis", redis.clone())?;
         let math: Table = real.raw_get("math")?;
         let r = run.clone();
@@ -483,24 +427,6 @@ impl Engine {
         fcall: bool,
         mode: RunMode,
     ) -> mlua::Result<Outcome> {
-        let lua = &self.lua;
-        // Keys and arguments that are UTF-8 (most are) go onto Lua's stack directly; others
-        // become Lua strings first (mlua has that fast path for &str only).
-        let utf8: Option<Vec<&str>> = if fcall {
-            None
-        } else {
-            keys.iter()
-                .chain(argv)
-                .map(|s| std::str::from_utf8(s).ok())
-                .collect()
-        };
-        let mut strings = Vec::new();
-        if utf8.is_none() {
-            strings.reserve(keys.len() + argv.len());
-            for s in keys.iter().chain(argv) {
-                strings.push(lua.create_string(s)?);
-            }
-        }
         // The client's state the script's commands must not disturb, or must see as a
         // script client: RESP2 until redis.setresp, no blocking, the exec gate already held,
         // one "now" for the whole script (as Redis's snapshot time).
@@ -520,31 +446,39 @@ impl Engine {
                 scratch,
                 argbuf,
                 req,
+                error: Vec::new(),
+                panic: None,
             };
             let _current = Current::set(&self.current, &mut cx);
-            let r = if fcall {
-                let argv_t = lua.create_sequence_from(strings.split_off(keys.len()))?;
-                let keys_t = lua.create_sequence_from(strings)?;
-                self.runner
-                    .call::<(bool, Value)>((f, false, keys_t, argv_t))
-            } else if let Some(utf8) = utf8 {
-                self.runner
-                    .call::<(bool, Value)>((f, keys.len(), mlua::Variadic::from_iter(utf8)))
-            } else {
-                self.runner.call::<(bool, Value)>((
-                    f,
-                    keys.len(),
-                    mlua::Variadic::from_iter(strings),
-                ))
+            // KEYS and ARGV are built here as Redis builds them (tables filled one element
+            // at a time, so any number of arguments fits: the Lua stack holds 8000), and the
+            // runner gets them with the function.
+            // SAFETY: the closure runs in a protected call with the runner and `f` on the
+            // stack (pushed by exec_raw); it pushes two tables of strings and a boolean and
+            // calls the runner, which catches the script's errors itself and leaves two
+            // results for exec_raw to take. It owns nothing that needs dropping, so a Lua
+            // error (out of memory) may unwind through it.
+            let r = unsafe {
+                self.lua.exec_raw::<(bool, Value)>((&self.runner, f), |l| {
+                    for list in [keys, argv] {
+                        ffi::lua_createtable(l, list.len().min(1 << 24) as c_int, 0);
+                        for (i, s) in list.iter().enumerate() {
+                            ffi::lua_pushlstring_(l, s.as_ptr().cast(), s.len());
+                            ffi::lua_rawseti_(l, -2, (i + 1) as c_int);
+                        }
+                    }
+                    ffi::lua_pushboolean(l, fcall as c_int);
+                    ffi::lua_call(l, 4, 2);
+                })
             };
             drop(_current);
             // Big buffers go back to the allocator; ordinary ones are kept for the next run.
             if cx.scratch.capacity() <= 64 * 1024 && cx.argbuf.capacity() <= 64 * 1024 {
                 *self.buffers.borrow_mut() = (cx.scratch, cx.argbuf, cx.req);
             }
-            (r, cx.pushed)
+            (r, cx.pushed, cx.panic)
         };
-        let (result, pushed) = result;
+        let (result, pushed, panic) = result;
         ctx.session.db = saved_db;
         ctx.session.resp = saved_resp;
         ctx.session.in_exec = saved_exec;
@@ -553,6 +487,9 @@ impl Engine {
         ctx.session.frozen_now = 0;
         if !pushed.is_empty() {
             ctx.out.raw(&pushed);
+        }
+        if let Some(payload) = panic {
+            return Ok(Outcome::Panicked(payload));
         }
         let (ok, v) = result?;
         if ok {
@@ -769,25 +706,6 @@ fn error_outcome(v: &Value, funcname: String) -> Outcome {
     Outcome::Error { text, counted }
 }
 
-/// [`lua_args`] into one reused buffer and request (no allocation once warm); false if an
-/// argument is neither a string nor a number.
-fn lua_args_into(args: &MultiValue, buf: &mut Vec<u8>, req: &mut Request) -> bool {
-    buf.clear();
-    req.args.clear();
-    req.owned.clear();
-    for v in args.iter() {
-        let start = buf.len();
-        match v {
-            Value::String(s) => buf.extend_from_slice(&s.as_bytes()),
-            Value::Number(n) => buf.extend_from_slice(&convert::number_arg(*n)),
-            Value::Integer(i) => buf.extend_from_slice(&convert::number_arg(*i as f64)),
-            _ => return false,
-        }
-        req.args.push(start..buf.len());
-    }
-    true
-}
-
 /// Lua arguments of redis.call as command arguments: strings as they are, numbers as
 /// `%.17g`; None if one is neither.
 fn lua_args(args: &MultiValue) -> Option<Vec<Vec<u8>>> {
@@ -799,100 +717,6 @@ fn lua_args(args: &MultiValue) -> Option<Vec<Vec<u8>>> {
             _ => None,
         })
         .collect()
-}
-
-/// redis.call / redis.pcall: the checks of Redis's scriptCall, then the command through
-/// `execute` as the calling client, its reply converted to Lua; an error reply (or a
-/// refused call) is the error to raise (redis.call) or return as a table (redis.pcall).
-fn redis_call(
-    lua: &Lua,
-    cx: &mut CallCtx,
-    args: &MultiValue,
-) -> mlua::Result<Result<Value, ScriptError>> {
-    let (ctx, run, mode) = (&mut *cx.ctx, cx.run, cx.mode);
-    let fail = |msg: &str| {
-        Ok(Err(ScriptError {
-            text: convert::error_text(msg.as_bytes()),
-            counted: false,
-        }))
-    };
-    if args.is_empty() {
-        return fail("Please specify at least one argument for this redis lib call");
-    }
-    if !lua_args_into(args, &mut cx.argbuf, &mut cx.req) {
-        return fail("Lua redis lib command arguments must be strings or integers");
-    }
-    let cmd_args = Args::new(&cx.argbuf, &cx.req);
-    // A command refused from here on is an error reply Redis counts at once (INFO
-    // errorstats, and the command's rejected_calls), as if the command had answered it.
-    let reject = |spec: Option<&CommandSpec>, msg: &str| {
-        let text = convert::error_text(msg.as_bytes());
-        ctx.shared.count_error(&convert::error_code(&text));
-        if let Some(spec) = spec {
-            spec.stats.rejected.fetch_add(1, Ordering::Relaxed);
-        }
-        ctx.shared
-            .stats
-            .rejected_calls
-            .fetch_add(1, Ordering::Relaxed);
-        Ok(Err(ScriptError {
-            text,
-            counted: true,
-        }))
-    };
-    let spec = match ctx.shared.commands.lookup(&cmd_args) {
-        Lookup::Found(s) => s,
-        Lookup::BadArity(s) => {
-            return reject(
-                Some(s),
-                "Wrong number of args calling Redis command from script",
-            )
-        }
-        Lookup::Unknown => return reject(None, "Unknown Redis command called from script"),
-    };
-    if spec.has(flags::NOSCRIPT) {
-        return reject(Some(spec), "This Redis command is not allowed from script");
-    }
-    if mode.read_only && (spec.has(flags::WRITE) || may_replicate(spec)) {
-        return reject(
-            Some(spec),
-            "Write commands are not allowed from read-only scripts.",
-        );
-    }
-    if mode.oom && !mode.allow_oom && !run.wrote.load(Ordering::Relaxed) && spec.has(flags::DENYOOM)
-    {
-        return reject(Some(spec), &format!("-{}", crate::commands::err::OOM));
-    }
-    if spec.has(flags::WRITE) {
-        run.wrote.store(true, Ordering::Relaxed);
-    }
-    let resp3 = run.resp3.load(Ordering::Relaxed);
-    let mut out = ReplyBuf {
-        buf: std::mem::take(&mut cx.scratch),
-        resp3,
-    };
-    out.buf.clear();
-    ctx.session.resp = if resp3 { 3 } else { 2 };
-    {
-        let mut inner = Ctx::new(ctx.shared, ctx.session, &mut out);
-        execute_spec(&mut inner, &cmd_args, spec);
-    }
-    let reply = convert::reply_to_lua(lua, &out.buf, &mut cx.pushed);
-    cx.scratch = out.buf;
-    match reply? {
-        convert::Reply::Value(v) => Ok(Ok(v)),
-        convert::Reply::Error(text) => Ok(Err(ScriptError {
-            text: convert::error_text(&text),
-            counted: true,
-        })),
-    }
-}
-
-/// Whether Redis flags a command `may_replicate`, which read-only scripts may not call
-/// either (PFCOUNT may rewrite its key, PUBLISH and SPUBLISH propagate). COMMAND does not
-/// show that flag, so the command table does not carry it for these.
-fn may_replicate(spec: &CommandSpec) -> bool {
-    spec.has(flags::MAY_REPLICATE) || matches!(spec.name, "pfcount" | "publish" | "spublish")
 }
 
 /// REDIS_VERSION_NUM: 0x00MMmmpp.

@@ -13,6 +13,7 @@
 //! BUSY instead of waiting (commands/mod.rs `read_gate`); SCRIPT KILL stops it if it has
 //! not written, SHUTDOWN stops it in any case.
 
+mod call;
 pub mod convert;
 pub mod engine;
 pub mod function;
@@ -553,10 +554,10 @@ fn eval_generic(ctx: &mut Ctx, args: &Args, by_sha: bool, ro: bool) -> CmdResult
         mode.read_only |= sb.no_writes;
         mode.allow_oom = allow_oom;
     }
-    let func = script.func.clone();
+    let func = &script.func;
     let run = &scripting.run;
     run.begin(sha, true, threshold_ms(ctx));
-    let outcome = st.engine.run(ctx, run, &func, &keys, &argv, false, mode);
+    let outcome = st.engine.run(ctx, run, func, &keys, &argv, false, mode);
     run.end();
     let result = finish(ctx, args, &st.engine, run, outcome);
     scripting
@@ -579,6 +580,9 @@ pub fn finish(
 ) -> CmdResult {
     let errors = match outcome {
         Outcome::Value(v) => engine.reply(ctx.out, run, &v),
+        // Resumed once the run has ended (the script's state is cleared), so the client's
+        // connection handles it as any command's panic.
+        Outcome::Panicked(payload) => std::panic::resume_unwind(payload),
         Outcome::Error { text, counted } => {
             convert::write_error(ctx.out, &text);
             vec![convert::WrittenError { text, counted }]

@@ -300,18 +300,11 @@ local smt = getmetatable0("")
 rawset0(smt, "__index", rawget0(real, "string"))
 rawset0(smt, "__metatable", protect(smt))
 
--- Runs a compiled script: EVAL (nkeys, then the keys and arguments: KEYS and ARGV are
--- made here, where tables are cheapest to build) or FCALL (nkeys false, two tables).
-local function run(f, nkeys, ...)
-  if not nkeys then
-    local keys, args = ...
-    return xpcall0(function() return f(keys, args) end, handler)
-  end
-  local keys = { ... }
-  local argv = {}
-  for i = nkeys + 1, #keys do
-    argv[i - nkeys] = keys[i]
-    keys[i] = nil
+-- Runs a compiled script with its KEYS and ARGV tables (built by the engine): as EVAL
+-- (the two tables are globals) or as FCALL (they are the function's arguments).
+local function run(f, keys, argv, fcall)
+  if fcall then
+    return xpcall0(function() return f(keys, argv) end, handler)
   end
   rawset0(real, "KEYS", keys)
   rawset0(real, "ARGV", argv)
