@@ -68,8 +68,17 @@ fn load(c: &mut Raw, n: usize) {
     }
 }
 
+/// The server runs inside the test process, so `used_memory` counts every allocation of
+/// the process: the tests of this file run one at a time, or one test's figures would
+/// include another's keys and servers.
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 #[test]
 fn info_memory_has_redis_fields_in_order_and_sane_figures() {
+    let _serial = serial();
     let _t = turn();
     let mut p = Pair::with(
         |c| {
@@ -105,6 +114,7 @@ fn info_memory_has_redis_fields_in_order_and_sane_figures() {
 
 #[test]
 fn used_memory_follows_100k_keys_and_flushall() {
+    let _serial = serial();
     let _t = turn();
     let s = common::ours();
     let mut c = Raw::connect(s.addr());
@@ -155,6 +165,7 @@ fn used_memory_follows_100k_keys_and_flushall() {
 
 #[test]
 fn memory_usage_grows_with_the_value() {
+    let _serial = serial();
     let _t = turn();
     let s = common::ours();
     let mut c = Raw::connect(s.addr());
@@ -208,6 +219,7 @@ fn memory_usage_grows_with_the_value() {
 
 #[test]
 fn memory_syntax_errors_help_and_doctor_match_redis() {
+    let _serial = serial();
     let _t = turn();
     let mut p = Pair::new();
     p.script(
@@ -273,6 +285,7 @@ fn memory_syntax_errors_help_and_doctor_match_redis() {
 /// Name, arity, flags, key positions and ACL categories, as COMMAND INFO gives them.
 #[test]
 fn memory_command_info_matches_redis() {
+    let _serial = serial();
     let _t = turn();
     let mut p = Pair::new();
     for name in [
