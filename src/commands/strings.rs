@@ -170,6 +170,16 @@ pub fn entry_string(e: &Entry) -> Result<Cow<'_, [u8]>, CmdError> {
     e.string_bytes().ok_or(CmdError::new(err::WRONGTYPE))
 }
 
+/// Replies with an entry's string value, or WRONGTYPE for other types: the bytes are
+/// read where they are (GET's path), no value decoded.
+pub fn write_entry_string(ctx: &mut Ctx, e: &Entry) -> CmdResult {
+    match e.str_slice() {
+        Some(s) => ctx.out.bulk(s),
+        None => write_string(ctx, &e.value())?,
+    }
+    Ok(())
+}
+
 /// Replies with a string value, or WRONGTYPE for other types.
 pub fn write_string(ctx: &mut Ctx, v: &Value) -> CmdResult {
     match v.as_int() {
@@ -209,7 +219,7 @@ fn get(ctx: &mut Ctx, args: &Args) -> CmdResult {
     let mut shard = store.lock(ctx.db(), h);
     match shard.lookup_read(h, key, ctx.now(), ctx.clock()) {
         None => ctx.out.null(),
-        Some(e) => write_string(ctx, &e.value())?,
+        Some(e) => write_entry_string(ctx, e)?,
     }
     Ok(())
 }
@@ -364,7 +374,7 @@ fn set_generic(
         // GET reads the old value as GET would (a keyspace hit or miss).
         let e = shard.lookup_read(h, key, now, clock);
         match &e {
-            Some(e) => write_string(ctx, &e.value())?,
+            Some(e) => write_entry_string(ctx, e)?,
             None => ctx.out.null(),
         }
         e
@@ -492,7 +502,7 @@ fn getex(ctx: &mut Ctx, args: &Args) -> CmdResult {
         Some((kind, arg)) => Some((kind, expire_deadline(kind, arg, now, "getex")?)),
         None => None,
     };
-    write_string(ctx, &e.value())?;
+    write_entry_string(ctx, e)?;
     let had_ttl = e.expire_at() != 0;
     let db = ctx.db();
     match deadline {
@@ -529,7 +539,7 @@ fn getdel(ctx: &mut Ctx, args: &Args) -> CmdResult {
         ctx.out.null();
         return Ok(());
     };
-    write_string(ctx, &e.value())?;
+    write_entry_string(ctx, e)?;
     shard.remove(h, key, now);
     drop(shard);
     let db = ctx.db();
@@ -547,7 +557,7 @@ fn getset(ctx: &mut Ctx, args: &Args) -> CmdResult {
     let value = Value::string(args.get(2));
     match shard.lookup_read(h, key, now, clock) {
         Some(e) => {
-            write_string(ctx, &e.value())?;
+            write_entry_string(ctx, e)?;
             e.set_value(value);
             if e.expire_at() != 0 {
                 shard.set_expire(h, key, 0, now);
@@ -577,7 +587,7 @@ fn mget(ctx: &mut Ctx, args: &Args) -> CmdResult {
         let key = args.get(i + 1);
         let shard = locked.shard(store, db, h);
         match shard.lookup_read(h, key, now, clock) {
-            Some(e) if e.value().is_string() => write_string(ctx, &e.value())?,
+            Some(e) if e.value().is_string() => write_entry_string(ctx, e)?,
             _ => ctx.out.null(),
         }
     }

@@ -662,7 +662,12 @@ impl Entry {
     /// Replaces the value, dropping the old one.
     #[inline]
     pub fn set_value(&mut self, v: Value) {
-        drop(self.replace_value(v));
+        if self.payload().1 >= K_STR_EMB {
+            drop(self.replace_value(v));
+        } else {
+            // An inline string or a number owns nothing: nothing to decode or free.
+            self.put_value(v);
+        }
     }
 
     /// Replaces the value, returning the old one.
