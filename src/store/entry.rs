@@ -21,8 +21,9 @@
 //! There is no `Value` in the allocation to borrow, so [`Entry::value`] decodes one
 //! (a bitwise copy: for a pointer variant the pointer, never the pointee) that must not
 //! be dropped, tied to the borrow of the entry; [`Entry::value_mut`] moves the value out
-//! and its guard writes it back when dropped, in place when its encoded size did not
-//! change (every collection, a SET of a value as long as the old one, most INCRs).
+//! and its guard writes it back when dropped, in place when the entry's size stays in its
+//! jemalloc size class (every collection, a SET of a value about as long as the old one,
+//! nearly every INCR).
 
 use std::marker::PhantomData;
 use std::mem::ManuallyDrop;
@@ -232,8 +233,32 @@ unsafe fn decode(kind: u8, at: *const u8) -> Value {
     }
 }
 
+/// `n` rounded up to jemalloc's size class as this build configures it (8-byte quantum:
+/// 8, 16, ... 64, then four classes per doubling: 80, 96, 112, 128, 160, ...; jemalloc
+/// itself is asked above 4 KiB). An entry
+/// asks for its whole class, so a value or deadline whose new size stays in the class is
+/// written in place with no call to the allocator (a SET of a value one byte longer,
+/// an INCR from 99 to 100 digits' worth), and the layout given back is the one asked
+/// for. Were this ever to differ from jemalloc's classes, only the rounding would be
+/// off, never the soundness (`class_is_jemallocs` checks it).
+#[inline]
+fn size_class(n: usize) -> usize {
+    let n = n.max(MIN_SIZE);
+    if n <= 64 {
+        return (n + 7) & !7;
+    }
+    if n > 4096 {
+        // Large classes depend on the page size: ask (only keys of kilobytes get here).
+        return crate::memory::alloc_size(n);
+    }
+    // Spacing: a quarter of the power of two at or above n.
+    let lg = usize::BITS - (n - 1).leading_zeros();
+    let delta = 1usize << (lg - 3);
+    (n + delta - 1) & !(delta - 1)
+}
+
 fn layout(size: usize) -> std::alloc::Layout {
-    match std::alloc::Layout::from_size_align(size.max(MIN_SIZE), ENTRY_ALIGN) {
+    match std::alloc::Layout::from_size_align(size_class(size), ENTRY_ALIGN) {
         Ok(l) => l,
         // Only for sizes near isize::MAX, which no key reaches (capped at u32::MAX).
         Err(_) => panic!("entry layout overflow"),
@@ -413,11 +438,13 @@ impl Entry {
         write_payload(v, p.add(1 + form_len(form)));
     }
 
-    /// Changes the allocation from `old` to `new` bytes (both as requested), keeping the
-    /// first `min(old, new)` bytes, and points the handle at it.
+    /// Changes the allocation from `old` to `new` bytes (before rounding to the class),
+    /// keeping the first `min(old, new)` bytes, and points the handle at it; nothing to do
+    /// when both round to the same class.
+    #[inline]
     fn resize(&mut self, old: usize, new: usize) {
         let old_layout = layout(old);
-        let new_size = new.max(MIN_SIZE);
+        let new_size = size_class(new);
         if new_size == old_layout.size() {
             return;
         }
@@ -1030,6 +1057,17 @@ mod tests {
         std::mem::forget(e.value_mut());
         assert!(e.value().as_int().is_some());
         drop(e);
+    }
+
+    #[test]
+    fn class_is_jemallocs() {
+        for n in 1..=70_000 {
+            assert_eq!(
+                size_class(n),
+                crate::memory::alloc_size(n.max(MIN_SIZE)),
+                "{n}"
+            );
+        }
     }
 
     #[test]
