@@ -173,9 +173,10 @@ pub fn entry_string(e: &Entry) -> Result<Cow<'_, [u8]>, CmdError> {
 /// Replies with an entry's string value, or WRONGTYPE for other types: the bytes are
 /// read where they are (GET's path), no value decoded.
 pub fn write_entry_string(ctx: &mut Ctx, e: &Entry) -> CmdResult {
-    match e.str_slice() {
-        Some(s) => ctx.out.bulk(s),
-        None => write_string(ctx, &e.value())?,
+    match (e.str_slice(), e.as_int()) {
+        (Some(s), _) => ctx.out.bulk(s),
+        (None, Some(i)) => ctx.out.bulk_int(i),
+        (None, None) => return Err(CmdError::new(err::WRONGTYPE)),
     }
     Ok(())
 }
@@ -803,7 +804,7 @@ fn incr_by(ctx: &mut Ctx, key: &[u8], delta: i64) -> CmdResult {
     let (now, clock) = (ctx.now(), ctx.clock());
     let mut shard = store.lock(ctx.db(), h);
     if let Some(e) = shard.lookup_write(h, key, now, clock) {
-        let cur = match e.value().as_int() {
+        let cur = match e.as_int() {
             Some(i) => i,
             None => crate::util::parse_i64(&entry_string(e)?).ok_or(CmdError::new(err::NOT_INT))?,
         };
@@ -858,7 +859,7 @@ fn incrbyfloat(ctx: &mut Ctx, args: &Args) -> CmdResult {
     let existing = shard.lookup_write(h, key, now, clock);
     let cur = match &existing {
         None => LongDouble::ZERO,
-        Some(e) => match e.value().as_int() {
+        Some(e) => match e.as_int() {
             Some(i) => LongDouble::from_i64(i),
             None => LongDouble::parse(&entry_string(e)?).ok_or(CmdError::new(err::NOT_FLOAT))?,
         },
