@@ -181,15 +181,6 @@ pub fn write_entry_string(ctx: &mut Ctx, e: &Entry) -> CmdResult {
     Ok(())
 }
 
-/// Replies with a string value, or WRONGTYPE for other types.
-pub fn write_string(ctx: &mut Ctx, v: &Value) -> CmdResult {
-    match v.as_int() {
-        Some(i) => ctx.out.bulk_int(i),
-        None => ctx.out.bulk(&string_of(v)?),
-    }
-    Ok(())
-}
-
 /// `checkStringLength`: a string may not grow beyond proto-max-bulk-len.
 pub fn check_string_length(ctx: &Ctx, size: u64, append: u64) -> CmdResult {
     let max = ctx.shared.config.read().proto_max_bulk_len;

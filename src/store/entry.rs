@@ -6,17 +6,19 @@
 //! except the word, at offset 0 of an 8-aligned allocation):
 //!
 //! ```text
-//! [access word u32][key length: 1 byte, or 255 + u32][key][tag u8][deadline: 0, 4 or 8][payload]
+//! [access word u32][tag u8][key length: 1 byte, or 255 + u32][key][deadline: 0, 4 or 8][payload]
 //! ```
 //!
 //! The tag says what the payload is (bits 0..5: a string of 0..=14 bytes inline, an
 //! integer in 1, 2, 4 or 8 bytes, or an 8-byte pointer to a longer string or a collection)
-//! and which deadline form follows it (bits 5..7): none, 4 bytes of milliseconds after
+//! and which deadline form follows the key (bits 5..7): none, 4 bytes of milliseconds after
 //! [`deadline_base`] (the server's start; deadlines up to 49.7 days after it), or the
-//! 8-byte unix-ms deadline. A 10-byte key with a 12-byte value takes 4 + 1 + 10 + 1 + 12
-//! = 28 bytes, the 32-byte jemalloc class, and still 32 with a deadline: a TTL costs only
-//! its expiry-wheel mark. With a 16-byte [`Value`] stored whole and an 8-byte deadline, as
-//! before, the same key took 31 bytes, and 39 (the 40-byte class) with a TTL.
+//! 8-byte unix-ms deadline. The tag sits at a fixed offset, so the type of a value and
+//! whether the key has a deadline are known without reading the key's length. A 10-byte
+//! key with a 12-byte value takes 4 + 1 + 1 + 10 + 12 = 28 bytes, the 32-byte jemalloc
+//! class, and still 32 with a deadline: a TTL costs only its expiry-wheel mark. With a
+//! 16-byte [`Value`] stored whole and an 8-byte deadline, as before, the same key took 31
+//! bytes, and 39 (the 40-byte class) with a TTL.
 //!
 //! There is no `Value` in the allocation to borrow, so [`Entry::value`] decodes one
 //! (a bitwise copy: for a pointer variant the pointer, never the pointee) that must not
@@ -36,8 +38,10 @@ use super::set::Set;
 use super::value::{ThinBytes, Value, SMALL_MAX};
 use super::zset::ZSet;
 
-/// Offset of the key length (after the 4-byte access word).
-const KEY_LEN_AT: usize = 4;
+/// Offset of the tag (after the 4-byte access word).
+const TAG_AT: usize = 4;
+/// Offset of the key length.
+const KEY_LEN_AT: usize = 5;
 /// First byte of the key length meaning "a u32 length follows".
 const LONG_KEY: u8 = u8::MAX;
 /// Allocations are 8-aligned (the handle keeps the address divided by 8) and at least 8
@@ -339,8 +343,8 @@ impl Entry {
         // the cut only keeps the layout sound should that ever change.
         let key = &key[..key.len().min(u32::MAX as usize)];
         let form = form_of(expire_at);
-        let tag_at = KEY_LEN_AT + len_bytes(key.len()) + key.len();
-        let size = tag_at + 1 + form_len(form) + payload_len(kind_of(&value));
+        let tail_at = KEY_LEN_AT + len_bytes(key.len()) + key.len();
+        let size = tail_at + form_len(form) + payload_len(kind_of(&value));
         let layout = layout(size);
         // SAFETY: the layout is non-zero-sized and valid (checked in `layout`) and holds
         // every byte written below; each part is written before it is ever read. An
@@ -372,7 +376,7 @@ impl Entry {
             std::ptr::copy_nonoverlapping(key.as_ptr(), at, key.len());
             let mut e = Entry { addr: [0; 6] };
             e.set_ptr(raw);
-            e.write_tail(tag_at, form, expire_at, value);
+            e.write_tail(tail_at, form, expire_at, value);
             e
         }
     }
@@ -430,46 +434,47 @@ impl Entry {
         unsafe { std::slice::from_raw_parts(self.ptr().add(KEY_LEN_AT + len_bytes(len)), len) }
     }
 
-    /// Offset of the tag byte.
+    /// The tag: the value's kind and the deadline's form.
     #[inline]
-    fn tag_at(&self) -> usize {
+    fn tag(&self) -> u8 {
+        // SAFETY: the tag was written at TAG_AT (`write_tail`).
+        unsafe { self.ptr().add(TAG_AT).read() }
+    }
+
+    /// Offset of the tail: the deadline (if any), then the payload.
+    #[inline]
+    fn tail_at(&self) -> usize {
         let len = self.key_len();
         KEY_LEN_AT + len_bytes(len) + len
     }
 
-    /// (tag offset, tag).
-    #[inline]
-    fn tag(&self) -> (usize, u8) {
-        let at = self.tag_at();
-        // SAFETY: the tag was written right after the key (`write_tail`).
-        (at, unsafe { self.ptr().add(at).read() })
-    }
-
-    /// Bytes of the allocation as requested.
+    /// Bytes of the allocation before rounding to its class.
     #[inline]
     fn size(&self) -> usize {
-        let (at, tag) = self.tag();
-        at + 1 + form_len(tag >> FORM_SHIFT) + payload_len(tag & KIND_MASK)
+        let tag = self.tag();
+        self.tail_at() + form_len(tag >> FORM_SHIFT) + payload_len(tag & KIND_MASK)
     }
 
-    /// Writes the tag, the deadline in `form` and `v`'s payload from `tag_at` on.
+    /// Writes the tag, and the deadline in `form` and `v`'s payload from `tail_at` on.
     ///
     /// # Safety
-    /// The allocation has room for them: `tag_at + 1 + form_len(form) +
+    /// The allocation has room for them: `tail_at + form_len(form) +
     /// payload_len(kind_of(&v))` bytes; the payload bytes hold no pointer still owned.
     #[inline]
-    unsafe fn write_tail(&mut self, tag_at: usize, form: u8, deadline: u64, v: Value) {
-        let p = self.ptr().add(tag_at);
-        p.write((form << FORM_SHIFT) | kind_of(&v));
+    unsafe fn write_tail(&mut self, tail_at: usize, form: u8, deadline: u64, v: Value) {
+        self.ptr()
+            .add(TAG_AT)
+            .write((form << FORM_SHIFT) | kind_of(&v));
+        let p = self.ptr().add(tail_at);
         match form {
             FORM_NONE => {}
             FORM_REL => {
                 let rel = (deadline - deadline_base()) as u32;
-                std::ptr::copy_nonoverlapping(rel.to_le_bytes().as_ptr(), p.add(1), 4)
+                (p as *mut u32).write_unaligned(rel.to_le())
             }
-            _ => std::ptr::copy_nonoverlapping(deadline.to_le_bytes().as_ptr(), p.add(1), 8),
+            _ => (p as *mut u64).write_unaligned(deadline.to_le()),
         }
-        write_payload(v, p.add(1 + form_len(form)));
+        write_payload(v, p.add(form_len(form)));
     }
 
     /// Changes the allocation from `old` to `new` bytes (before rounding to the class),
@@ -497,14 +502,17 @@ impl Entry {
     /// Deadline in unix ms; 0 means no expiry.
     #[inline]
     pub fn expire_at(&self) -> u64 {
-        let (at, tag) = self.tag();
-        // SAFETY: the deadline bytes of the tag's form follow the tag (`write_tail`).
+        let form = self.tag() >> FORM_SHIFT;
+        if form == FORM_NONE {
+            return 0;
+        }
+        // SAFETY: the deadline bytes of the tag's form start the tail (`write_tail`).
         unsafe {
-            let p = self.ptr().add(at + 1);
-            match tag >> FORM_SHIFT {
-                FORM_NONE => 0,
-                FORM_REL => deadline_base() + (p as *const u32).read_unaligned().to_le() as u64,
-                _ => (p as *const u64).read_unaligned().to_le(),
+            let p = self.ptr().add(self.tail_at());
+            if form == FORM_REL {
+                deadline_base() + u32::from_le((p as *const u32).read_unaligned()) as u64
+            } else {
+                u64::from_le((p as *const u64).read_unaligned())
             }
         }
     }
@@ -512,12 +520,12 @@ impl Entry {
     /// Sets or clears (0) the deadline. Only the entry changes: the shard's expiry index
     /// and counters are the caller's ([`super::Shard::set_expire`] keeps them in step).
     pub fn set_expire_at(&mut self, deadline: u64) {
-        let (at, tag) = self.tag();
+        let (tag, at) = (self.tag(), self.tail_at());
         let (old_form, form) = (tag >> FORM_SHIFT, form_of(deadline));
         if old_form == form {
-            // SAFETY: the deadline bytes of this form follow the tag; we own them.
+            // SAFETY: the deadline bytes of this form start the tail; we own them.
             unsafe {
-                let p = self.ptr().add(at + 1);
+                let p = self.ptr().add(at);
                 match form {
                     FORM_NONE => {}
                     FORM_REL => {
@@ -530,9 +538,9 @@ impl Entry {
             return;
         }
         // The deadline's bytes change size: the payload after them moves.
-        let old = at + 1 + form_len(old_form) + payload_len(tag & KIND_MASK);
+        let old = at + form_len(old_form) + payload_len(tag & KIND_MASK);
         let v = self.take_value();
-        self.resize(old, at + 1 + form_len(form) + payload_len(kind_of(&v)));
+        self.resize(old, at + form_len(form) + payload_len(kind_of(&v)));
         // SAFETY: resized for this form and this value's payload.
         unsafe { self.write_tail(at, form, deadline, v) }
     }
@@ -560,12 +568,11 @@ impl Entry {
     /// this borrow of the entry.
     #[inline]
     pub fn value(&self) -> ValueRef<'_> {
-        let (at, tag) = self.tag();
-        let kind = tag & KIND_MASK;
-        // SAFETY: the payload follows the tag and the deadline; the decoded value is
-        // never dropped (ManuallyDrop), so the entry keeps sole ownership of any pointee,
-        // which cannot be freed or changed while `&self` is borrowed.
-        let value = unsafe { decode(kind, self.ptr().add(at + 1 + form_len(tag >> FORM_SHIFT))) };
+        let (p, kind) = self.payload();
+        // SAFETY: `p` holds a payload of `kind`; the decoded value is never dropped
+        // (ManuallyDrop), so the entry keeps sole ownership of any pointee, which cannot
+        // be freed or changed while `&self` is borrowed.
+        let value = unsafe { decode(kind, p) };
         ValueRef {
             value: ManuallyDrop::new(value),
             _entry: PhantomData,
@@ -587,11 +594,12 @@ impl Entry {
     /// (`Value::Int` in 0..SHARED_INTEGERS); the tag rules out anything else first.
     #[inline]
     pub fn shared_int(&self) -> Option<usize> {
-        let (p, kind) = self.payload();
         // Shared integers (0..10000) take 1 or 2 bytes.
+        let kind = self.tag() & KIND_MASK;
         if kind != K_INT && kind != K_INT + 1 {
             return None;
         }
+        let (p, kind) = self.payload();
         // SAFETY: the payload is an integer of this kind.
         let i = unsafe { read_int(kind, p) };
         (0..super::value::SHARED_INTEGERS)
@@ -602,28 +610,31 @@ impl Entry {
     /// The integer of an `int`-encoded string (as [`Value::as_int`]), read in place.
     #[inline]
     pub fn as_int(&self) -> Option<i64> {
+        if !(K_INT..K_STR_EMB).contains(&(self.tag() & KIND_MASK)) {
+            return None;
+        }
         let (p, kind) = self.payload();
         // SAFETY: the payload is an integer of this kind.
-        (K_INT..K_STR_EMB)
-            .contains(&kind)
-            .then(|| unsafe { read_int(kind, p) })
+        Some(unsafe { read_int(kind, p) })
     }
 
     /// Where the payload starts, and the kind of value it holds.
     #[inline]
     fn payload(&self) -> (*mut u8, u8) {
-        let (at, tag) = self.tag();
-        // SAFETY: the payload follows the tag and the deadline (`write_tail`).
-        let p = unsafe { self.ptr().add(at + 1 + form_len(tag >> FORM_SHIFT)) };
+        let tag = self.tag();
+        // SAFETY: the payload follows the deadline in the tail (`write_tail`).
+        let p = unsafe { self.ptr().add(self.tail_at() + form_len(tag >> FORM_SHIFT)) };
         (p, tag & KIND_MASK)
     }
 
     /// The pointer a payload of a pointer kind holds.
     #[inline]
     fn pointee<T>(&self, kind: u8) -> Option<*mut T> {
-        let (p, k) = self.payload();
+        if self.tag() & KIND_MASK != kind {
+            return None;
+        }
         // SAFETY: a payload of a pointer kind is the pointer (`write_payload`).
-        (k == kind).then(|| unsafe { (p as *const *mut T).read_unaligned() })
+        Some(unsafe { (self.payload().0 as *const *mut T).read_unaligned() })
     }
 
     /// The bytes of a string value that is not int-encoded (as [`Value::str_slice`]),
@@ -734,7 +745,7 @@ impl Entry {
     /// Replaces the value, dropping the old one.
     #[inline]
     pub fn set_value(&mut self, v: Value) {
-        if self.payload().1 >= K_STR_EMB {
+        if self.tag() & KIND_MASK >= K_STR_EMB {
             drop(self.replace_value(v));
         } else {
             // An inline string or a number owns nothing: nothing to decode or free.
@@ -754,15 +765,16 @@ impl Entry {
     /// nothing owned), so the entry stays sound should no value ever be put back.
     #[inline]
     fn take_value(&mut self) -> Value {
-        let (at, tag) = self.tag();
-        let kind = tag & KIND_MASK;
+        let tag = self.tag();
+        let (p, kind) = self.payload();
         // SAFETY: as in `value`; ownership of a pointee moves to the returned value, and
         // the entry's tag stops claiming it before anything else can read it.
         unsafe {
-            let p = self.ptr().add(at);
-            let v = decode(kind, p.add(1 + form_len(tag >> FORM_SHIFT)));
+            let v = decode(kind, p);
             if kind >= K_STR_EMB {
-                p.write((tag & !KIND_MASK) | K_PLACEHOLDER);
+                self.ptr()
+                    .add(TAG_AT)
+                    .write((tag & !KIND_MASK) | K_PLACEHOLDER);
             }
             v
         }
@@ -772,20 +784,19 @@ impl Entry {
     /// when its payload is as long as the one there, else resizing the allocation.
     #[inline]
     fn put_value(&mut self, v: Value) {
-        let (at, tag) = self.tag();
-        let form = tag >> FORM_SHIFT;
-        let head = at + 1 + form_len(form);
+        let tag = self.tag();
+        let head = self.tail_at() + form_len(tag >> FORM_SHIFT);
         let kind = kind_of(&v);
         let (old, new) = (payload_len(tag & KIND_MASK), payload_len(kind));
         if old != new {
             self.resize(head + old, head + new);
         }
-        // SAFETY: the allocation holds the tag, the deadline and `new` payload bytes after
-        // it; the old payload owned nothing (taken).
+        // SAFETY: the allocation holds the deadline and `new` payload bytes after it; the
+        // old payload owned nothing (taken).
         unsafe {
-            let p = self.ptr().add(at);
-            p.write((tag & !KIND_MASK) | kind);
-            write_payload(v, p.add(head - at));
+            let p = self.ptr();
+            p.add(TAG_AT).write((tag & !KIND_MASK) | kind);
+            write_payload(v, p.add(head));
         }
     }
 
@@ -806,17 +817,13 @@ impl Entry {
 impl Drop for Entry {
     fn drop(&mut self) {
         let size = self.size();
-        let (at, tag) = self.tag();
-        let kind = tag & KIND_MASK;
+        let (p, kind) = self.payload();
         // SAFETY: a pointer kind's pointee is owned by the entry and freed exactly once
         // here (by dropping the value that takes it over); the allocation was made with
         // the layout of this same size.
         unsafe {
             if kind >= K_STR_EMB {
-                drop(decode(
-                    kind,
-                    self.ptr().add(at + 1 + form_len(tag >> FORM_SHIFT)),
-                ));
+                drop(decode(kind, p));
             }
             std::alloc::dealloc(self.ptr(), layout(size));
         }
@@ -1000,7 +1007,7 @@ mod tests {
         let base = deadline_base();
         let before = held();
         let mut e = Entry::new(b"key:123456", Value::string(b"value:123456"), 0, 5);
-        // 4 + 1 + 10 + 1 + 12 = 28 bytes: the 32-byte class, with a 4-byte deadline too.
+        // 4 + 1 + 1 + 10 + 12 = 28 bytes: the 32-byte class, with a 4-byte deadline too.
         assert_eq!(e.alloc_bytes(), 32);
         let forms = [
             (base + 3_600_000, 32),
