@@ -742,14 +742,27 @@ impl Entry {
         self.pointee::<ZSet>(K_ZSET).map(|p| unsafe { &mut *p })
     }
 
-    /// Replaces the value, dropping the old one.
+    /// Replaces the value, dropping the old one: in place when the payload keeps its
+    /// length (SET over a value of the same kind and length, INCR within a width), the
+    /// hot case, written out here so it needs no call.
     #[inline]
     pub fn set_value(&mut self, v: Value) {
-        if self.tag() & KIND_MASK >= K_STR_EMB {
+        let tag = self.tag();
+        let (old_kind, kind) = (tag & KIND_MASK, kind_of(&v));
+        if payload_len(old_kind) != payload_len(kind) {
             drop(self.replace_value(v));
-        } else {
-            // An inline string or a number owns nothing: nothing to decode or free.
-            self.put_value(v);
+            return;
+        }
+        // SAFETY: the payload of `old_kind` is at `at`, as long as the new one; an old
+        // pointee moves to `old` (freed once the entry holds the new value) before the
+        // new payload overwrites its pointer.
+        unsafe {
+            let p = self.ptr();
+            let at = p.add(self.tail_at() + form_len(tag >> FORM_SHIFT));
+            let old = (old_kind >= K_STR_EMB).then(|| decode(old_kind, at));
+            p.add(TAG_AT).write((tag & !KIND_MASK) | kind);
+            write_payload(v, at);
+            drop(old);
         }
     }
 
