@@ -30,7 +30,7 @@
 use std::marker::PhantomData;
 use std::mem::ManuallyDrop;
 use std::ptr::NonNull;
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::hash::Hash;
 use super::list::List;
@@ -90,9 +90,22 @@ const _: () = assert!(std::mem::size_of::<Entry>() == 6 && std::mem::align_of::<
 /// question asked in this process (the store asks when it is created, so: the server's
 /// start). Deadlines in `[base, base + 2^32 ms)`, 49.7 days, take 4 bytes; others
 /// (deadlines in the past, or set more than 49 days after the start) take 8.
+#[inline]
 pub fn deadline_base() -> u64 {
-    static BASE: OnceLock<u64> = OnceLock::new();
-    *BASE.get_or_init(crate::util::now_ms)
+    static BASE: AtomicU64 = AtomicU64::new(0);
+    // Set once, before any deadline is stored against it; a relaxed load suffices (a
+    // thread storing a deadline set or read the base itself, and the shard lock orders
+    // that before any other thread's read of the entry).
+    match BASE.load(Ordering::Relaxed) {
+        0 => {
+            let now = crate::util::now_ms().max(1);
+            match BASE.compare_exchange(0, now, Ordering::Relaxed, Ordering::Relaxed) {
+                Ok(_) => now,
+                Err(set) => set,
+            }
+        }
+        b => b,
+    }
 }
 
 /// The form a deadline is stored in.
