@@ -26,6 +26,18 @@
 //! and its guard writes it back when dropped, in place when the entry's size stays in its
 //! jemalloc size class (every collection, a SET of a value about as long as the old one,
 //! nearly every INCR).
+//!
+//! Most callers need neither guard: the typed accessors (`str_slice`, `as_int`, `list_mut`,
+//! `hash`, `set_mut`, `zset`, `string_mut`, ...) borrow what the payload holds or points
+//! to for as long as the entry is borrowed, and `set_value` overwrites a payload of the
+//! same length in place. Choices against the first plan (tag after the key, a guard
+//! everywhere): the tag at a fixed offset saves reading the key length on every type
+//! check and on every deadline check of a key without one; the accessors keep the command
+//! code as it was (`as_list(e)?` instead of a guard and a write-back); and an entry asks
+//! jemalloc for its whole size class, so a change of length within the class needs no
+//! `realloc`. The 4-byte deadline is relative to the process's start: on a server up for
+//! more than 49.7 days new deadlines beyond that window take 8 bytes again (a base that
+//! moves would need entries rewritten).
 
 use std::marker::PhantomData;
 use std::mem::ManuallyDrop;
