@@ -748,13 +748,15 @@ fn read_gate<'a>(
 /// voids an open transaction, as Redis's rejectCommand does.
 fn note_rejected(ctx: &mut Ctx, spec: Option<&CommandSpec>) {
     flag_transaction(ctx);
+    count_rejected(ctx.shared, spec);
+}
+
+/// Counts a refused command (INFO rejected_calls, and the command's own when known).
+pub fn count_rejected(shared: &Shared, spec: Option<&CommandSpec>) {
     if let Some(s) = spec {
         s.stats.rejected.fetch_add(1, Ordering::Relaxed);
     }
-    ctx.shared
-        .stats
-        .rejected_calls
-        .fetch_add(1, Ordering::Relaxed);
+    shared.stats.rejected_calls.fetch_add(1, Ordering::Relaxed);
 }
 
 /// Refuses a command before running it: counted as [`note_rejected`], the error counted

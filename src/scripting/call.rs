@@ -25,7 +25,7 @@ use mlua::{ffi, Function, Lua};
 use super::convert;
 use super::engine::{RunMode, ScriptError};
 use super::RunInfo;
-use crate::commands::{execute_spec, flags, Args, CommandSpec, Ctx, Lookup};
+use crate::commands::{count_rejected, execute_spec, flags, Args, CommandSpec, Ctx, Lookup};
 use crate::protocol::{ReplyBuf, Request};
 
 type State = *mut ffi::lua_State;
@@ -231,13 +231,7 @@ fn dispatch(cx: &mut CallCtx) -> Result<(), ScriptError> {
     let reject = |spec: Option<&CommandSpec>, msg: &str| {
         let text = convert::error_text(msg.as_bytes());
         ctx.shared.count_error(&convert::error_code(&text));
-        if let Some(spec) = spec {
-            spec.stats.rejected.fetch_add(1, Ordering::Relaxed);
-        }
-        ctx.shared
-            .stats
-            .rejected_calls
-            .fetch_add(1, Ordering::Relaxed);
+        count_rejected(ctx.shared, spec);
         Err(ScriptError {
             text,
             counted: true,

@@ -360,6 +360,45 @@ unsafe impl Send for Entry {}
 // SAFETY: shared access only reads through `&self`, as for a Box.
 unsafe impl Sync for Entry {}
 
+/// Writes `deadline` in `form` (none, 4 bytes after [`deadline_base`], or 8) at `p`.
+///
+/// # Safety
+/// `p` has room for `form_len(form)` bytes the caller owns.
+#[inline]
+unsafe fn write_deadline(p: *mut u8, form: u8, deadline: u64) {
+    match form {
+        FORM_NONE => {}
+        FORM_REL => {
+            let rel = (deadline - deadline_base()) as u32;
+            (p as *mut u32).write_unaligned(rel.to_le())
+        }
+        _ => (p as *mut u64).write_unaligned(deadline.to_le()),
+    }
+}
+
+/// `name(&self) -> Option<&T>` and `name_mut(&mut self) -> Option<&mut T>` for each
+/// collection kind: the collection the value points to, or None for another type.
+macro_rules! collection_accessors {
+    ($(($get:ident, $get_mut:ident, $ty:ty, $kind:expr, $what:literal)),* $(,)?) => {
+        $(
+            #[doc = concat!("The ", $what, " the value is, or None for another type.")]
+            #[inline]
+            pub fn $get(&self) -> Option<&$ty> {
+                // SAFETY: the entry owns the pointee; it lives and stays unchanged as long
+                // as the borrow of `self`.
+                self.pointee::<$ty>($kind).map(|p| unsafe { &*p })
+            }
+
+            #[doc = concat!("The ", $what, " the value is, to change in place, or None for another type.")]
+            #[inline]
+            pub fn $get_mut(&mut self) -> Option<&mut $ty> {
+                // SAFETY: as in the shared accessor, exclusively through `&mut self`.
+                self.pointee::<$ty>($kind).map(|p| unsafe { &mut *p })
+            }
+        )*
+    };
+}
+
 impl Entry {
     /// An entry for `key`; `expire_at` is a unix-ms deadline (0: none), `access` the LRU
     /// clock of its creation.
@@ -491,14 +530,7 @@ impl Entry {
             .add(TAG_AT)
             .write((form << FORM_SHIFT) | kind_of(&v));
         let p = self.ptr().add(tail_at);
-        match form {
-            FORM_NONE => {}
-            FORM_REL => {
-                let rel = (deadline - deadline_base()) as u32;
-                (p as *mut u32).write_unaligned(rel.to_le())
-            }
-            _ => (p as *mut u64).write_unaligned(deadline.to_le()),
-        }
+        write_deadline(p, form, deadline);
         write_payload(v, p.add(form_len(form)));
     }
 
@@ -549,17 +581,7 @@ impl Entry {
         let (old_form, form) = (tag >> FORM_SHIFT, form_of(deadline));
         if old_form == form {
             // SAFETY: the deadline bytes of this form start the tail; we own them.
-            unsafe {
-                let p = self.ptr().add(at);
-                match form {
-                    FORM_NONE => {}
-                    FORM_REL => {
-                        let rel = (deadline - deadline_base()) as u32;
-                        (p as *mut u32).write_unaligned(rel.to_le())
-                    }
-                    _ => (p as *mut u64).write_unaligned(deadline.to_le()),
-                }
-            }
+            unsafe { write_deadline(self.ptr().add(at), form, deadline) };
             return;
         }
         // The deadline's bytes change size: the payload after them moves.
@@ -710,61 +732,11 @@ impl Entry {
         self.pointee::<Vec<u8>>(K_RAW).map(|p| unsafe { &mut *p })
     }
 
-    /// The list the value is, or None for another type.
-    #[inline]
-    pub fn list(&self) -> Option<&List> {
-        // SAFETY: the entry owns the pointee; it lives and stays unchanged as long as the
-        // borrow of `self`.
-        self.pointee::<List>(K_LIST).map(|p| unsafe { &*p })
-    }
-
-    /// The list the value is, to change in place, or None for another type.
-    #[inline]
-    pub fn list_mut(&mut self) -> Option<&mut List> {
-        // SAFETY: as in `list`, exclusively through `&mut self`.
-        self.pointee::<List>(K_LIST).map(|p| unsafe { &mut *p })
-    }
-
-    /// The hash the value is, or None for another type.
-    #[inline]
-    pub fn hash(&self) -> Option<&Hash> {
-        // SAFETY: as in `list`.
-        self.pointee::<Hash>(K_HASH).map(|p| unsafe { &*p })
-    }
-
-    /// The hash the value is, to change in place, or None for another type.
-    #[inline]
-    pub fn hash_mut(&mut self) -> Option<&mut Hash> {
-        // SAFETY: as in `list_mut`.
-        self.pointee::<Hash>(K_HASH).map(|p| unsafe { &mut *p })
-    }
-
-    /// The set the value is, or None for another type.
-    #[inline]
-    pub fn set(&self) -> Option<&Set> {
-        // SAFETY: as in `list`.
-        self.pointee::<Set>(K_SET).map(|p| unsafe { &*p })
-    }
-
-    /// The set the value is, to change in place, or None for another type.
-    #[inline]
-    pub fn set_mut(&mut self) -> Option<&mut Set> {
-        // SAFETY: as in `list_mut`.
-        self.pointee::<Set>(K_SET).map(|p| unsafe { &mut *p })
-    }
-
-    /// The sorted set the value is, or None for another type.
-    #[inline]
-    pub fn zset(&self) -> Option<&ZSet> {
-        // SAFETY: as in `list`.
-        self.pointee::<ZSet>(K_ZSET).map(|p| unsafe { &*p })
-    }
-
-    /// The sorted set the value is, to change in place, or None for another type.
-    #[inline]
-    pub fn zset_mut(&mut self) -> Option<&mut ZSet> {
-        // SAFETY: as in `list_mut`.
-        self.pointee::<ZSet>(K_ZSET).map(|p| unsafe { &mut *p })
+    collection_accessors! {
+        (list, list_mut, List, K_LIST, "list"),
+        (hash, hash_mut, Hash, K_HASH, "hash"),
+        (set, set_mut, Set, K_SET, "set"),
+        (zset, zset_mut, ZSet, K_ZSET, "sorted set"),
     }
 
     /// Replaces the value, dropping the old one: in place when the payload keeps its
