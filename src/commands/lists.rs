@@ -126,8 +126,11 @@ fn write_elem(out: &mut ReplyBuf, e: Elem) {
     }
 }
 
-fn as_list(e: &mut Entry) -> Result<&mut List, CmdError> {
-    e.list_mut().ok_or(CmdError::new(err::WRONGTYPE))
+fn as_list(v: &mut Value) -> Result<&mut List, CmdError> {
+    match v {
+        Value::List(l) => Ok(&mut **l),
+        _ => Err(CmdError::new(err::WRONGTYPE)),
+    }
 }
 
 fn new_entry(key: &[u8], list: List, clock: u32) -> Entry {
@@ -139,7 +142,7 @@ fn new_entry(key: &[u8], list: List, clock: u32) -> Entry {
 fn remove_if_empty(shard: &mut Shard, h: KeyHash, key: &[u8], now: u64) -> bool {
     let empty = shard
         .get_mut(h, key, now)
-        .is_some_and(|e| e.list().is_some_and(|l| l.is_empty()));
+        .is_some_and(|e| matches!(&e.value, Value::List(l) if l.is_empty()));
     if empty {
         shard.remove(h, key, now);
     }
@@ -238,7 +241,7 @@ fn push_generic(ctx: &mut Ctx, args: &Args, end: End, only_existing: bool) -> Cm
     let mut shard = store.lock(db, h);
     match shard.lookup_write(h, key, ctx.now(), ctx.clock()) {
         Some(e) => {
-            let list = as_list(e)?;
+            let list = as_list(&mut e.value)?;
             push_all(list, args, end, fill);
             ctx.out.int(list.len() as i64);
         }
@@ -332,7 +335,7 @@ fn pop_generic(ctx: &mut Ctx, args: &Args, end: End, name: &str) -> CmdResult {
         }
         return Ok(());
     };
-    let list = as_list(e)?;
+    let list = as_list(&mut e.value)?;
     match count {
         Some(0) => {
             ctx.out.array(0);
@@ -356,7 +359,7 @@ fn llen(ctx: &mut Ctx, args: &Args) -> CmdResult {
     match shard.lookup_read(h, key, ctx.now(), ctx.clock()) {
         None => ctx.out.int(0),
         Some(e) => {
-            let n = as_list(e)?.len();
+            let n = as_list(&mut e.value)?.len();
             ctx.out.int(n as i64);
         }
     }
@@ -374,7 +377,7 @@ fn lrange(ctx: &mut Ctx, args: &Args) -> CmdResult {
         ctx.out.array(0);
         return Ok(());
     };
-    let list = as_list(e)?;
+    let list = as_list(&mut e.value)?;
     let Some((start, end)) = crate::util::index_range(start, stop, list.len()) else {
         ctx.out.array(0);
         return Ok(());
@@ -403,7 +406,7 @@ fn lindex(ctx: &mut Ctx, args: &Args) -> CmdResult {
         ctx.out.null();
         return Ok(());
     };
-    let list = as_list(e)?;
+    let list = as_list(&mut e.value)?;
     let index = args.int(2)?;
     match normalize_index(index, list.len()).and_then(|i| list.get(i)) {
         Some(e) => write_elem(ctx.out, e),
@@ -457,7 +460,7 @@ fn lpos(ctx: &mut Ctx, args: &Args) -> CmdResult {
         }
         return Ok(());
     };
-    let list = as_list(e)?;
+    let list = as_list(&mut e.value)?;
     let target = Elem::of(args.get(2));
     let llen = list.len() as i64;
     let mut found: Vec<i64> = Vec::new();
@@ -514,7 +517,7 @@ fn lset(ctx: &mut Ctx, args: &Args) -> CmdResult {
     let Some(e) = shard.lookup_write(h, key, ctx.now(), ctx.clock()) else {
         return Err(CmdError::new(err::NO_SUCH_KEY));
     };
-    let list = as_list(e)?;
+    let list = as_list(&mut e.value)?;
     let index = args.int(2)?;
     match normalize_index(index, list.len()) {
         Some(i) if list.set(i, args.get(3), fill) => ctx.out.ok(),
@@ -543,7 +546,7 @@ fn linsert(ctx: &mut Ctx, args: &Args) -> CmdResult {
         ctx.out.int(0);
         return Ok(());
     };
-    let list = as_list(e)?;
+    let list = as_list(&mut e.value)?;
     if list.insert(args.get(3), after, args.get(4), fill) {
         ctx.out.int(list.len() as i64);
         let db = ctx.db();
@@ -566,7 +569,7 @@ fn lrem(ctx: &mut Ctx, args: &Args) -> CmdResult {
         ctx.out.int(0);
         return Ok(());
     };
-    let removed = as_list(e)?.remove(args.get(3), count);
+    let removed = as_list(&mut e.value)?.remove(args.get(3), count);
     let db = ctx.db();
     if removed > 0 {
         ctx.modified(db, key);
@@ -591,7 +594,7 @@ fn ltrim(ctx: &mut Ctx, args: &Args) -> CmdResult {
         ctx.out.ok();
         return Ok(());
     };
-    let list = as_list(e)?;
+    let list = as_list(&mut e.value)?;
     let len = list.len();
     let (ltrim, rtrim) = match crate::util::index_range(start, stop, len) {
         Some((start, end)) => (start, len - end),
@@ -674,16 +677,16 @@ fn move_now(ctx: &mut Ctx, src: &[u8], dst: &[u8], from: End, to: End) -> Result
         let Some(e) = shard.lookup_write(hs, src, now, clock) else {
             return Ok(false);
         };
-        as_list(e)?;
+        as_list(&mut e.value)?;
         let dshard = locked.shard(store, db, hd);
         if let Some(d) = dshard.lookup_write(hd, dst, now, clock) {
-            as_list(d)?;
+            as_list(&mut d.value)?;
         }
         let shard = locked.shard(store, db, hs);
         let Some(e) = shard.get_mut(hs, src, now) else {
             return Ok(false);
         };
-        let list = as_list(e)?;
+        let list = as_list(&mut e.value)?;
         let v = match from {
             End::Left => list.front(),
             End::Right => list.back(),
@@ -703,7 +706,7 @@ fn move_now(ctx: &mut Ctx, src: &[u8], dst: &[u8], from: End, to: End) -> Result
     let dshard = locked.shard(store, db, hd);
     match dshard.get_mut(hd, dst, now) {
         Some(d) => {
-            let list = as_list(d)?;
+            let list = as_list(&mut d.value)?;
             match to {
                 End::Left => list.push_front(&value, fill),
                 End::Right => list.push_back(&value, fill),
@@ -750,7 +753,7 @@ fn multi_pop_now(
         let Some(e) = shard.lookup_write(h, key, now, clock) else {
             continue;
         };
-        let list = as_list(e)?;
+        let list = as_list(&mut e.value)?;
         if list.is_empty() {
             continue;
         }

@@ -165,18 +165,11 @@ pub fn string_of(v: &Value) -> Result<Cow<'_, [u8]>, CmdError> {
     v.string_bytes().ok_or(CmdError::new(err::WRONGTYPE))
 }
 
-/// The bytes of an entry's string value (an integer formatted), or WRONGTYPE.
-pub fn entry_string(e: &Entry) -> Result<Cow<'_, [u8]>, CmdError> {
-    e.string_bytes().ok_or(CmdError::new(err::WRONGTYPE))
-}
-
-/// Replies with an entry's string value, or WRONGTYPE for other types: the bytes are
-/// read where they are (GET's path), no value decoded.
-pub fn write_entry_string(ctx: &mut Ctx, e: &Entry) -> CmdResult {
-    match (e.str_slice(), e.as_int()) {
-        (Some(s), _) => ctx.out.bulk(s),
-        (None, Some(i)) => ctx.out.bulk_int(i),
-        (None, None) => return Err(CmdError::new(err::WRONGTYPE)),
+/// Replies with a string value, or WRONGTYPE for other types.
+pub fn write_string(ctx: &mut Ctx, v: &Value) -> CmdResult {
+    match v.as_int() {
+        Some(i) => ctx.out.bulk_int(i),
+        None => ctx.out.bulk(&string_of(v)?),
     }
     Ok(())
 }
@@ -211,7 +204,7 @@ fn get(ctx: &mut Ctx, args: &Args) -> CmdResult {
     let mut shard = store.lock(ctx.db(), h);
     match shard.lookup_read(h, key, ctx.now(), ctx.clock()) {
         None => ctx.out.null(),
-        Some(e) => write_entry_string(ctx, e)?,
+        Some(e) => write_string(ctx, &e.value)?,
     }
     Ok(())
 }
@@ -366,7 +359,7 @@ fn set_generic(
         // GET reads the old value as GET would (a keyspace hit or miss).
         let e = shard.lookup_read(h, key, now, clock);
         match &e {
-            Some(e) => write_entry_string(ctx, e)?,
+            Some(e) => write_string(ctx, &e.value)?,
             None => ctx.out.null(),
         }
         e
@@ -387,7 +380,7 @@ fn set_generic(
     let db = ctx.db();
     match existing {
         Some(e) => {
-            e.set_value(value);
+            e.value = value;
             let old = e.expire_at();
             let new = match deadline {
                 Some(d) => d,
@@ -488,13 +481,13 @@ fn getex(ctx: &mut Ctx, args: &Args) -> CmdResult {
         ctx.out.null();
         return Ok(());
     };
-    entry_string(e)?;
+    string_of(&e.value)?;
     // The deadline is validated only once the key is known to hold a string.
     let deadline = match opts.expire {
         Some((kind, arg)) => Some((kind, expire_deadline(kind, arg, now, "getex")?)),
         None => None,
     };
-    write_entry_string(ctx, e)?;
+    write_string(ctx, &e.value)?;
     let had_ttl = e.expire_at() != 0;
     let db = ctx.db();
     match deadline {
@@ -531,7 +524,7 @@ fn getdel(ctx: &mut Ctx, args: &Args) -> CmdResult {
         ctx.out.null();
         return Ok(());
     };
-    write_entry_string(ctx, e)?;
+    write_string(ctx, &e.value)?;
     shard.remove(h, key, now);
     drop(shard);
     let db = ctx.db();
@@ -549,8 +542,8 @@ fn getset(ctx: &mut Ctx, args: &Args) -> CmdResult {
     let value = Value::string(args.get(2));
     match shard.lookup_read(h, key, now, clock) {
         Some(e) => {
-            write_entry_string(ctx, e)?;
-            e.set_value(value);
+            write_string(ctx, &e.value)?;
+            e.value = value;
             if e.expire_at() != 0 {
                 shard.set_expire(h, key, 0, now);
             }
@@ -579,7 +572,7 @@ fn mget(ctx: &mut Ctx, args: &Args) -> CmdResult {
         let key = args.get(i + 1);
         let shard = locked.shard(store, db, h);
         match shard.lookup_read(h, key, now, clock) {
-            Some(e) if e.value().is_string() => write_entry_string(ctx, e)?,
+            Some(e) if e.value.is_string() => write_string(ctx, &e.value)?,
             _ => ctx.out.null(),
         }
     }
@@ -652,12 +645,9 @@ fn append(ctx: &mut Ctx, args: &Args) -> CmdResult {
     let mut shard = store.lock(ctx.db(), h);
     let total = match shard.lookup_write(h, key, now, clock) {
         Some(e) => {
-            let len = e
-                .value()
-                .string_len()
-                .ok_or(CmdError::new(err::WRONGTYPE))?;
+            let len = e.value.string_len().ok_or(CmdError::new(err::WRONGTYPE))?;
             check_string_length(ctx, len as u64, tail.len() as u64)?;
-            let data = e.string_mut().ok_or(CmdError::new(err::WRONGTYPE))?;
+            let data = e.value.string_mut().ok_or(CmdError::new(err::WRONGTYPE))?;
             data.extend_from_slice(tail);
             data.len()
         }
@@ -685,10 +675,7 @@ fn strlen(ctx: &mut Ctx, args: &Args) -> CmdResult {
     let mut shard = store.lock(ctx.db(), h);
     let n = match shard.lookup_read(h, key, ctx.now(), ctx.clock()) {
         None => 0,
-        Some(e) => e
-            .value()
-            .string_len()
-            .ok_or(CmdError::new(err::WRONGTYPE))?,
+        Some(e) => e.value.string_len().ok_or(CmdError::new(err::WRONGTYPE))?,
     };
     ctx.out.int(n as i64);
     Ok(())
@@ -706,7 +693,7 @@ fn getrange(ctx: &mut Ctx, args: &Args) -> CmdResult {
         ctx.out.bulk(b"");
         return Ok(());
     };
-    let s = entry_string(e)?;
+    let s = string_of(&e.value)?;
     let len = s.len() as i64;
     if start < 0 && end < 0 && start > end {
         ctx.out.bulk(b"");
@@ -759,17 +746,14 @@ fn setrange(ctx: &mut Ctx, args: &Args) -> CmdResult {
             len
         }
         Some(e) => {
-            let old_len = e
-                .value()
-                .string_len()
-                .ok_or(CmdError::new(err::WRONGTYPE))?;
+            let old_len = e.value.string_len().ok_or(CmdError::new(err::WRONGTYPE))?;
             if value.is_empty() {
                 // Nothing to write: the value (and its encoding) stays as it is.
                 ctx.out.int(old_len as i64);
                 return Ok(());
             }
             check_string_length(ctx, offset, value.len() as u64)?;
-            let data = e.string_mut().ok_or(CmdError::new(err::WRONGTYPE))?;
+            let data = e.value.string_mut().ok_or(CmdError::new(err::WRONGTYPE))?;
             let off = offset as usize;
             let end = off + value.len();
             if data.len() < end {
@@ -795,12 +779,14 @@ fn incr_by(ctx: &mut Ctx, key: &[u8], delta: i64) -> CmdResult {
     let (now, clock) = (ctx.now(), ctx.clock());
     let mut shard = store.lock(ctx.db(), h);
     if let Some(e) = shard.lookup_write(h, key, now, clock) {
-        let cur = match e.as_int() {
+        let cur = match e.value.as_int() {
             Some(i) => i,
-            None => crate::util::parse_i64(&entry_string(e)?).ok_or(CmdError::new(err::NOT_INT))?,
+            None => {
+                crate::util::parse_i64(&string_of(&e.value)?).ok_or(CmdError::new(err::NOT_INT))?
+            }
         };
         let n = cur.checked_add(delta).ok_or(CmdError::new(err::OVERFLOW))?;
-        e.set_value(Value::Int(n));
+        e.value = Value::Int(n);
         drop(shard);
         changed(ctx, class::STRING, "incrby", key);
         ctx.out.int(n);
@@ -850,9 +836,11 @@ fn incrbyfloat(ctx: &mut Ctx, args: &Args) -> CmdResult {
     let existing = shard.lookup_write(h, key, now, clock);
     let cur = match &existing {
         None => LongDouble::ZERO,
-        Some(e) => match e.as_int() {
+        Some(e) => match e.value.as_int() {
             Some(i) => LongDouble::from_i64(i),
-            None => LongDouble::parse(&entry_string(e)?).ok_or(CmdError::new(err::NOT_FLOAT))?,
+            None => {
+                LongDouble::parse(&string_of(&e.value)?).ok_or(CmdError::new(err::NOT_FLOAT))?
+            }
         },
     };
     let incr = LongDouble::parse(args.get(2)).ok_or(CmdError::new(err::NOT_FLOAT))?;
@@ -865,7 +853,7 @@ fn incrbyfloat(ctx: &mut Ctx, args: &Args) -> CmdResult {
         text.len() > crate::store::value::EMBSTR_LIMIT,
     );
     match existing {
-        Some(e) => e.set_value(value),
+        Some(e) => e.value = value,
         None => {
             shard.insert_new(h, new_entry(key, value, 0, clock), &store.entry_hasher());
             ctx.notify(class::NEW, "new", ctx.db(), key);
@@ -1018,7 +1006,7 @@ fn lcs_operands(ctx: &Ctx, ka: &[u8], kb: &[u8]) -> Result<(Vec<u8>, Vec<u8>), C
     let mut read = |key: &[u8], h: u64| -> Result<Vec<u8>, ()> {
         match locked.shard(store, db, h).lookup_read(h, key, now, clock) {
             None => Ok(Vec::new()),
-            Some(e) => e.value().string_bytes().map(|c| c.into_owned()).ok_or(()),
+            Some(e) => e.value.string_bytes().map(|c| c.into_owned()).ok_or(()),
         }
     };
     let a = read(ka, ha);
@@ -1043,7 +1031,7 @@ pub fn ensure_string(
     clock: u32,
 ) -> Result<bool, CmdError> {
     match shard.lookup_write(h, key, now, clock) {
-        Some(e) if !e.value().is_string() => Err(CmdError::new(err::WRONGTYPE)),
+        Some(e) if !e.value.is_string() => Err(CmdError::new(err::WRONGTYPE)),
         Some(_) => Ok(false),
         None => {
             let value = Value::raw(Vec::new());
