@@ -203,17 +203,8 @@ pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, info: Arc<ClientI
         info.query_buf.store(buf.len(), Ordering::Relaxed);
         info.query_buf_free
             .store(buf.capacity() - buf.len(), Ordering::Relaxed);
-        if !out.buf.is_empty() {
-            // Replies go out after the other ready connections have run, as Redis writes
-            // every client once per event-loop pass (handleClientsWithPendingWrites): when
-            // the server is the bottleneck its clients sleep until their replies come, and
-            // each write that wakes one costs a cross-CPU wake-up; written back to back,
-            // most find the client already awake. Measured in scripts/bench.sh runs (see
-            // the README's EVALSHA figures).
-            tokio::task::yield_now().await;
-            if !write_out(&shared, &mut stream, &mut out.buf, &info).await {
-                break;
-            }
+        if !out.buf.is_empty() && !write_out(&shared, &mut stream, &mut out.buf, &info).await {
+            break;
         }
         if close {
             break;
