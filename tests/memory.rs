@@ -156,7 +156,15 @@ fn used_memory_follows_100k_keys_and_flushall() {
     c.read_reply();
 
     assert_eq!(c.cmd("FLUSHALL"), b"+OK\r\n");
-    let after = field(&info(&mut c, "memory"), "used_memory");
+    // Memory a worker thread freed may sit in its jemalloc thread cache, which the
+    // allocator's statistics count as allocated until the cache is flushed (seen: 1.3 MB
+    // more, about once in 20 runs): allow the figure a second to settle.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(1);
+    let mut after = field(&info(&mut c, "memory"), "used_memory");
+    while after >= before + grown / 10 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        after = field(&info(&mut c, "memory"), "used_memory");
+    }
     assert!(
         after < before + grown / 10,
         "before {before}, loaded +{grown}, after FLUSHALL {after}"
