@@ -6,8 +6,6 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
-
 use common::{elements, show, Pair, Raw};
 use rust_cache_server::scripting::function::rdb;
 
@@ -674,16 +672,8 @@ fn busy_function_and_kill() {
         r.send("FCALL spin 1 kk aa");
     }
     // Wait until both answer BUSY.
-    let deadline = Instant::now() + Duration::from_secs(10);
     for o in others.iter_mut() {
-        loop {
-            let r = o.cmd("PING");
-            if r.starts_with(b"-BUSY") {
-                break;
-            }
-            assert!(Instant::now() < deadline, "never busy: {}", show(&r));
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        common::wait_busy(o, "PING");
     }
     let both = |others: &mut Vec<Raw>, line: &str| -> Vec<Vec<u8>> {
         others.iter_mut().map(|o| o.cmd(line)).collect()
@@ -724,17 +714,9 @@ fn busy_function_and_kill() {
 
     // A function that wrote: FUNCTION KILL refuses; it ends by itself (2 s: room for
     // both servers to be seen busy one after the other).
-    let deadline = Instant::now() + Duration::from_secs(10);
     for (r, o) in runners.iter_mut().zip(others.iter_mut()) {
         r.send("FCALL spinw 1 w");
-        loop {
-            let r = o.cmd("PING");
-            if r.starts_with(b"-BUSY") {
-                break;
-            }
-            assert!(Instant::now() < deadline, "never busy: {}", show(&r));
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        common::wait_busy(o, "PING");
     }
     let r = both(&mut others, "FUNCTION KILL");
     assert_eq!(show(&r[0]), show(&r[1]));

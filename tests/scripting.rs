@@ -368,16 +368,7 @@ fn start_script(c: &mut Raw, body: &str) {
 /// Waits until another client's GET answers BUSY (the script is past the threshold);
 /// returns that reply.
 fn wait_busy(addr: SocketAddr) -> Vec<u8> {
-    let mut c = Raw::connect(addr);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let r = c.cmd("GET busy:k");
-        if r.starts_with(b"-BUSY") {
-            return r;
-        }
-        assert!(Instant::now() < deadline, "never busy: {}", show(&r));
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    common::wait_busy(&mut Raw::connect(addr), "GET busy:k")
 }
 
 /// What each server answers around a busy read-only script: other clients' commands,

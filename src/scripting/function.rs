@@ -58,16 +58,8 @@ const NAME_ERROR: &str = "Library names can only contain letters, numbers, or un
 
 pub fn register(t: &mut CommandTable) {
     let (f, ro) = (super::RUN_FLAGS, super::RUN_RO_FLAGS);
-    t.add(
-        cmd("fcall", -3, f, CAT, (0, 0, 0), fcall)
-            .with_numkeys(2)
-            .own_gate(),
-    );
-    t.add(
-        cmd("fcall_ro", -3, ro, CAT, (0, 0, 0), fcall_ro)
-            .with_numkeys(2)
-            .own_gate(),
-    );
+    t.add(super::run_cmd("fcall", f, fcall));
+    t.add(super::run_cmd("fcall_ro", ro, fcall_ro));
     t.add(
         cmd("function", -2, "", &[], (0, 0, 0), container).with_subcommands(vec![
             cmd(
@@ -1359,6 +1351,19 @@ pub mod rdb {
     /// table uninitialised; a stale slot can only matter if it happens to point inside
     /// the current input at a position this run did not hash itself, so an empty table
     /// gives Redis's output (checked against redis-server on thousands of inputs).
+    /// Appends one literal byte to the run being built; a full run (MAX_LIT) gets its
+    /// length byte and a new run starts, as liblzf does.
+    fn literal(out: &mut [u8], op: &mut usize, lit: &mut usize, byte: u8) {
+        *lit += 1;
+        out[*op] = byte;
+        *op += 1;
+        if *lit == MAX_LIT {
+            out[*op - *lit - 1] = (*lit - 1) as u8;
+            *lit = 0;
+            *op += 1;
+        }
+    }
+
     pub fn lzf_compress(input: &[u8], out_len: usize) -> Option<Vec<u8>> {
         let in_len = input.len();
         if in_len == 0 || out_len == 0 {
@@ -1445,30 +1450,16 @@ pub mod rdb {
                 if op >= out_len {
                     return None;
                 }
-                lit += 1;
-                out[op] = input[ip];
-                op += 1;
+                literal(&mut out, &mut op, &mut lit, input[ip]);
                 ip += 1;
-                if lit == MAX_LIT {
-                    out[op - lit - 1] = (lit - 1) as u8;
-                    lit = 0;
-                    op += 1;
-                }
             }
         }
         if op + 3 > out_len {
             return None;
         }
         while ip < in_len {
-            lit += 1;
-            out[op] = input[ip];
-            op += 1;
+            literal(&mut out, &mut op, &mut lit, input[ip]);
             ip += 1;
-            if lit == MAX_LIT {
-                out[op - lit - 1] = (lit - 1) as u8;
-                lit = 0;
-                op += 1;
-            }
         }
         out[op - lit - 1] = (lit as u8).wrapping_sub(1);
         if lit == 0 {

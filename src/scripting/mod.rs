@@ -26,7 +26,9 @@ use std::time::Instant;
 use hashbrown::HashMap;
 use parking_lot::Mutex;
 
-use crate::commands::{cmd, container, Args, CmdError, CmdResult, CommandTable, Ctx, Lookup};
+use crate::commands::{
+    cmd, container, Args, CmdError, CmdResult, CommandSpec, CommandTable, Ctx, Handler, Lookup,
+};
 use engine::{Engine, Outcome, RunMode};
 
 const CAT: &[&str] = &["scripting"];
@@ -41,28 +43,20 @@ const NOSCRIPT: &str = "NOSCRIPT No matching script. Please use EVAL.";
 pub const RUN_FLAGS: &str = "noscript stale skip_monitor no_mandatory_keys";
 pub const RUN_RO_FLAGS: &str = "readonly noscript stale skip_monitor no_mandatory_keys";
 
+/// A command that runs a script or function: `name numkeys-at-2 ...`, taking the exec gate
+/// itself (EVAL, EVALSHA, FCALL and their read-only forms).
+pub fn run_cmd(name: &'static str, flags: &'static str, handler: Handler) -> CommandSpec {
+    cmd(name, -3, flags, CAT, (0, 0, 0), handler)
+        .with_numkeys(2)
+        .own_gate()
+}
+
 pub fn register(t: &mut CommandTable) {
     let (f, ro) = (RUN_FLAGS, RUN_RO_FLAGS);
-    t.add(
-        cmd("eval", -3, f, CAT, (0, 0, 0), eval)
-            .with_numkeys(2)
-            .own_gate(),
-    );
-    t.add(
-        cmd("evalsha", -3, f, CAT, (0, 0, 0), evalsha)
-            .with_numkeys(2)
-            .own_gate(),
-    );
-    t.add(
-        cmd("eval_ro", -3, ro, CAT, (0, 0, 0), eval_ro)
-            .with_numkeys(2)
-            .own_gate(),
-    );
-    t.add(
-        cmd("evalsha_ro", -3, ro, CAT, (0, 0, 0), evalsha_ro)
-            .with_numkeys(2)
-            .own_gate(),
-    );
+    t.add(run_cmd("eval", f, eval));
+    t.add(run_cmd("evalsha", f, evalsha));
+    t.add(run_cmd("eval_ro", ro, eval_ro));
+    t.add(run_cmd("evalsha_ro", ro, evalsha_ro));
     t.add(
         cmd("script", -2, "", &[], (0, 0, 0), container).with_subcommands(vec![
             cmd(

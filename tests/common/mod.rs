@@ -574,3 +574,17 @@ pub fn field(text: &str, name: &str) -> String {
     }
     panic!("no field {name} in {text}")
 }
+
+/// Sends `line` on `c` every 20 ms until the reply is a BUSY error (a script is past the
+/// busy threshold), for at most 10 s; returns that reply.
+pub fn wait_busy(c: &mut Raw, line: &str) -> Vec<u8> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let r = c.cmd(line);
+        if r.starts_with(b"-BUSY") {
+            return r;
+        }
+        assert!(Instant::now() < deadline, "never busy: {}", show(&r));
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
