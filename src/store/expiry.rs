@@ -1,9 +1,18 @@
 //! A hierarchical timing wheel (Varghese and Lauck) indexing a shard's keys by deadline.
 //!
-//! Time runs in ticks of 8 ms ([`GRAIN_BITS`]): six levels of 64 slots cover 17 years,
-//! further deadlines wait in an overflow list. A key is indexed under the tick at which
-//! every deadline of its 8 ms bucket has passed, so it is collected at most 8 ms after its
-//! deadline by the wheel itself (plus the tick period), never before.
+//! Time runs in ticks of 8 ms ([`GRAIN_BITS`]). A slot of level L spans 64^L ticks and
+//! each level is a ring of 128 slots starting at the slot the wheel's time is in: level 0
+//! reaches 1 s ahead, level 1 65 s, level 2 70 min, ... up to 34 years; further deadlines
+//! wait in an overflow list. A key is indexed under the tick at which every deadline of
+//! its 8 ms bucket has passed, at the lowest level that reaches it, so it is collected at
+//! most 8 ms after its deadline by the wheel itself (plus the tick period), never before.
+//!
+//! Each ring spans two slots of the level above, so the upper slot that comes next always
+//! fits the level below whole, and the wheel cascades it *ahead of time*, whenever it has
+//! nothing due. A wheel of 64-slot levels could only cascade a slot once it was due: a
+//! crowded one (one level-1 slot of a million keys spread over 10 s is about 51k keys)
+//! was then read through while its first keys were already due, and they came out up to
+//! a few hundred ms late.
 //!
 //! A slot holds one `u32` per key, a *mark*: the 32 bits of the key's hash that its
 //! shard table's probe depends on. hashbrown locates an entry by the hash's low bits
@@ -30,10 +39,14 @@
 //! stalling clients; a slot left half-drained is simply taken again first by the next call.
 
 const LEVELS: usize = 6;
-const SLOTS: usize = 64;
+/// A slot of level L spans 64^L ticks.
 const LEVEL_BITS: u32 = 6;
-/// Span of the whole wheel in ticks (64^6).
-const WHEEL_SPAN: u64 = 1 << (LEVEL_BITS as u64 * LEVELS as u64);
+/// Slots per level: each level's ring spans two slots of the level above, so the next
+/// upper slot always fits below and can be cascaded ahead of time (see the module doc).
+const SLOTS: usize = 128;
+/// Shift of the top level's slot width: a change of `elapsed >> TOP_SHIFT` may let
+/// overflowed deadlines into the wheel.
+const TOP_SHIFT: u32 = LEVEL_BITS * (LEVELS as u32 - 1);
 /// A tick is 2^GRAIN_BITS ms.
 pub const GRAIN_BITS: u32 = 3;
 /// Marks per full chunk: 512 bytes, one jemalloc size class, so a chunk wastes nothing.
@@ -159,15 +172,16 @@ impl Slot {
 
 #[derive(Default)]
 struct Level {
-    occupied: u64,
+    /// Bit i: slot i holds marks.
+    occupied: u128,
     /// Allocated on the level's first entry.
     slots: Option<Box<[Slot; SLOTS]>>,
 }
 
 /// The wheel of one shard.
 pub struct ExpiryWheel {
-    /// Tick the wheel has advanced to: every slot that starts before it has been drained,
-    /// and one starting at it may be draining.
+    /// Tick the wheel has advanced to: every level-0 slot before it has been drained, and
+    /// the one at it, or an upper slot it is in, may be draining.
     elapsed: u64,
     levels: [Level; LEVELS],
     /// Ticks beyond the wheel's span, kept with their tick (rare).
@@ -181,18 +195,27 @@ pub struct ExpiryWheel {
     len: usize,
 }
 
-fn level_for(elapsed: u64, when: u64) -> usize {
-    let masked = (elapsed ^ when) | (SLOTS as u64 - 1);
-    let significant = 63 - masked.leading_zeros() as usize;
-    significant / LEVEL_BITS as usize
+fn shift(level: usize) -> u32 {
+    LEVEL_BITS * level as u32
+}
+
+/// The lowest level whose ring, from the slot `elapsed` is in, reaches `tick` (`LEVELS`
+/// if none does). A mark placed above level 0 is thus at least two slots ahead of
+/// `elapsed`'s at its level.
+fn level_for(elapsed: u64, tick: u64) -> usize {
+    (0..LEVELS)
+        .find(|&l| (tick >> shift(l)) < (elapsed >> shift(l)) + SLOTS as u64)
+        .unwrap_or(LEVELS)
 }
 
 fn slot_range(level: usize) -> u64 {
-    1u64 << (LEVEL_BITS as usize * level)
+    1u64 << shift(level)
 }
 
-fn level_range(level: usize) -> u64 {
-    slot_range(level) * SLOTS as u64
+/// Why [`ExpiryWheel::drain`] stopped.
+enum Drained {
+    Empty,
+    OutOfBudget,
 }
 
 impl ExpiryWheel {
@@ -251,11 +274,11 @@ impl ExpiryWheel {
             return;
         }
         let level = level_for(self.elapsed, tick);
-        if level >= LEVELS || tick - self.elapsed >= WHEEL_SPAN {
+        if level >= LEVELS {
             self.overflow.push((mark, tick));
             return;
         }
-        let slot = ((tick >> (level as u32 * LEVEL_BITS)) as usize) % SLOTS;
+        let slot = ((tick >> shift(level)) % SLOTS as u64) as usize;
         let lvl = &mut self.levels[level];
         lvl.slots
             .get_or_insert_with(|| Box::new(std::array::from_fn(|_| Slot::default())))[slot]
@@ -264,33 +287,44 @@ impl ExpiryWheel {
     }
 
     /// The start tick of the earliest occupied slot across levels, with its position.
-    /// On a tie the lower level wins; a half-drained upper slot starts at `elapsed`, so
-    /// the wheel never moves past it.
+    /// On a tie the lower level wins. An upper slot that `elapsed` is in starts at or
+    /// before it: it was left half-drained, and is taken up again first.
     fn next_slot(&self) -> Option<(u64, usize, usize)> {
         let mut best: Option<(u64, usize, usize)> = None;
         for (level, lvl) in self.levels.iter().enumerate() {
             if lvl.occupied == 0 {
                 continue;
             }
-            let now_slot = ((self.elapsed / slot_range(level)) % SLOTS as u64) as u32;
-            let rotated = lvl.occupied.rotate_right(now_slot);
-            let slot = (rotated.trailing_zeros() + now_slot) as usize % SLOTS;
-            let level_start = self.elapsed & !(level_range(level) - 1);
-            let mut start = level_start + slot as u64 * slot_range(level);
-            if start < level_start + now_slot as u64 * slot_range(level) {
-                start += level_range(level);
-            }
+            let base = self.elapsed >> shift(level);
+            let now_slot = (base % SLOTS as u64) as u32;
+            let ahead = lvl.occupied.rotate_right(now_slot).trailing_zeros() as u64;
+            let start = (base + ahead) << shift(level);
             if best.is_none_or(|(b, _, _)| start < b) {
-                best = Some((start, level, slot));
+                best = Some((start, level, ((base + ahead) % SLOTS as u64) as usize));
             }
         }
         best
     }
 
+    /// The lowest upper slot that follows the one `elapsed` is in, if it holds marks: it
+    /// fits the ring below it whole, so it may be cascaded before it is due.
+    fn next_ahead(&self) -> Option<(u64, usize, usize)> {
+        (1..LEVELS).find_map(|level| {
+            let next = (self.elapsed >> shift(level)) + 1;
+            let slot = (next % SLOTS as u64) as usize;
+            (self.levels[level].occupied & 1 << slot != 0).then_some((
+                next << shift(level),
+                level,
+                slot,
+            ))
+        })
+    }
+
     /// Advances to `now` (unix ms): deletes (through `keys`) the keys whose deadline has
     /// passed and cascades upper slots, spending at most `budget` table operations'
-    /// worth of work. Returns true when due work remains (the budget ran out) so the
-    /// caller can come back sooner.
+    /// worth of work. With nothing due, it cascades the slots that come next ahead of
+    /// time. Returns true when work remains (the budget ran out) so the caller can come
+    /// back sooner.
     pub fn advance(&mut self, now: u64, budget: usize, keys: &mut impl WheelKeys) -> bool {
         let limit = budget.saturating_mul(COST_TABLE);
         let now_tick = clock(now);
@@ -325,58 +359,27 @@ impl ExpiryWheel {
                     self.len -= 1;
                 }
             }
-            match self.next_slot() {
-                Some((start, level, slot)) if start <= now_tick => {
-                    let old_window = self.elapsed / WHEEL_SPAN;
-                    self.elapsed = self.elapsed.max(start);
-                    if self.elapsed / WHEEL_SPAN != old_window {
-                        self.reinsert_overflow();
-                    }
-                    let range = slot_range(level);
-                    while let Some(slots) = self.levels[level].slots.as_mut() {
-                        let Some(m) = slots[slot].pop() else {
-                            // Drained: give its memory back.
-                            slots[slot] = Slot::default();
-                            self.levels[level].occupied &= !(1 << slot);
-                            break;
-                        };
-                        if spent >= limit {
-                            slots[slot].push(m);
-                            break 'work true;
-                        }
-                        // The key's tick: a level-0 slot is one tick; above, the table
-                        // says (a stale mark finds no deadline in this slot).
-                        let tick = if level == 0 {
-                            spent += COST_MOVE;
-                            Some(start)
-                        } else {
-                            spent += COST_TABLE;
-                            let from = (start - 1) << GRAIN_BITS;
-                            let to = (start + range - 1) << GRAIN_BITS;
-                            keys.deadline_in(m, from, to).map(tick_of)
-                        };
-                        match tick {
-                            Some(t) if t <= now_tick => {
-                                spent += COST_TABLE;
-                                keys.expire(m, now);
-                                self.len -= 1;
-                            }
-                            Some(t) => self.place(m, t),
-                            None => self.len -= 1,
-                        }
-                    }
+            if let Some((start, level, slot)) = self.next_slot().filter(|s| s.0 <= now_tick) {
+                self.advance_to(start);
+                if let Drained::OutOfBudget =
+                    self.drain(level, slot, start, now, limit, &mut spent, keys)
+                {
+                    break 'work true;
                 }
-                _ => {
-                    let old_window = self.elapsed / WHEEL_SPAN;
-                    self.elapsed = self.elapsed.max(now_tick);
-                    if self.elapsed / WHEEL_SPAN != old_window {
-                        self.reinsert_overflow();
-                        continue;
-                    }
-                    if self.due.is_empty() {
-                        break false;
-                    }
-                }
+                continue;
+            }
+            if self.advance_to(now_tick) || !self.due.is_empty() {
+                continue;
+            }
+            // Nothing is due: cascade what comes next while the budget lasts, so a
+            // crowded upper slot is not read through only once its first keys are due.
+            let Some((start, level, slot)) = self.next_ahead() else {
+                break false;
+            };
+            if let Drained::OutOfBudget =
+                self.drain(level, slot, start, now, limit, &mut spent, keys)
+            {
+                break 'work true;
             }
         };
         self.due.append(&mut early);
@@ -386,10 +389,69 @@ impl ExpiryWheel {
         more
     }
 
-    fn reinsert_overflow(&mut self) {
-        for (h, d) in std::mem::take(&mut self.overflow) {
-            self.place(h, d);
+    /// Moves `elapsed` up to `tick` (never back). Returns true if overflowed marks were
+    /// placed again (the top level's ring moved).
+    fn advance_to(&mut self, tick: u64) -> bool {
+        let old_top = self.elapsed >> TOP_SHIFT;
+        self.elapsed = self.elapsed.max(tick);
+        if self.elapsed >> TOP_SHIFT != old_top && !self.overflow.is_empty() {
+            for (m, t) in std::mem::take(&mut self.overflow) {
+                self.place(m, t);
+            }
+            return true;
         }
+        false
+    }
+
+    /// Empties the slot `slot` of `level` (starting at tick `start`): a level-0 mark's key
+    /// is deleted, an upper one's deadline is read from the table and the mark placed
+    /// lower (or its key deleted if due by `now`; a stale mark is dropped).
+    #[allow(clippy::too_many_arguments)]
+    fn drain(
+        &mut self,
+        level: usize,
+        slot: usize,
+        start: u64,
+        now: u64,
+        limit: usize,
+        spent: &mut usize,
+        keys: &mut impl WheelKeys,
+    ) -> Drained {
+        let now_tick = clock(now);
+        let range = slot_range(level);
+        while let Some(slots) = self.levels[level].slots.as_mut() {
+            let Some(m) = slots[slot].pop() else {
+                // Drained: give its memory back.
+                slots[slot] = Slot::default();
+                self.levels[level].occupied &= !(1 << slot);
+                return Drained::Empty;
+            };
+            if *spent >= limit {
+                slots[slot].push(m);
+                return Drained::OutOfBudget;
+            }
+            // The key's tick: a level-0 slot is one tick; above, the table says (a stale
+            // mark finds no deadline in this slot).
+            let tick = if level == 0 {
+                *spent += COST_MOVE;
+                Some(start)
+            } else {
+                *spent += COST_TABLE;
+                let from = (start - 1) << GRAIN_BITS;
+                let to = (start + range - 1) << GRAIN_BITS;
+                keys.deadline_in(m, from, to).map(tick_of)
+            };
+            match tick {
+                Some(t) if t <= now_tick => {
+                    *spent += COST_TABLE;
+                    keys.expire(m, now);
+                    self.len -= 1;
+                }
+                Some(t) => self.place(m, t),
+                None => self.len -= 1,
+            }
+        }
+        Drained::Empty
     }
 
     /// Drops every entry (FLUSHDB).
@@ -416,10 +478,14 @@ mod tests {
     struct Fake {
         deadlines: HashMap<u32, u64>,
         fired: HashMap<u32, u64>,
+        /// The `now` of the current `advance`, and (now, from) of every deadline read.
+        now: u64,
+        reads: Vec<(u64, u64)>,
     }
 
     impl WheelKeys for Fake {
         fn deadline_in(&mut self, mark: u32, from: u64, to: u64) -> Option<u64> {
+            self.reads.push((self.now, from));
             self.deadlines
                 .get(&mark)
                 .copied()
@@ -451,6 +517,16 @@ mod tests {
 
     #[test]
     fn fires_each_entry_once_at_or_after_deadline() {
+        fires_each_entry_once_with_budget(usize::MAX);
+    }
+
+    /// The same with slots left half-drained all the time.
+    #[test]
+    fn fires_each_entry_once_with_a_small_budget() {
+        fires_each_entry_once_with_budget(3);
+    }
+
+    fn fires_each_entry_once_with_budget(budget: usize) {
         let start = 1_700_000_000_000u64;
         let mut w = ExpiryWheel::new(start);
         let mut t = Fake::default();
@@ -466,7 +542,7 @@ mod tests {
         while now < end {
             // Fine steps while keys are near, coarse ones later.
             now += if now < start + 310_000 { 13 } else { 9_973 };
-            w.advance(now, usize::MAX, &mut t);
+            while w.advance(now, budget, &mut t) {}
         }
         for (i, d) in deadlines.iter().enumerate() {
             let f = t.fired[&(i as u32)];
@@ -483,28 +559,31 @@ mod tests {
     fn budget_defers_work_and_a_slot_resumes_where_it_stopped() {
         let mut w = ExpiryWheel::new(0);
         let mut t = Fake::default();
-        // One deadline in a level-2 slot (ticks 4096..8192 = 32.8..65.5 s).
+        // One deadline in level 2's slot 3 (ticks 12288..16384 = 98.3..131 s).
         for i in 0..1000 {
-            t.add(&mut w, i, 40_000);
+            t.add(&mut w, i, 100_000);
         }
-        // Before the deadline the slot is cascaded, one table read per mark: 4 per call
-        // (budget 4).
+        assert_eq!(w.levels[2].occupied, 1 << 3);
+        // Once the wheel is in slot 2 (65.5 s on), slot 3 is cascaded ahead of time, one
+        // table read per mark: 4 per call (budget 4).
         let mut calls = 1;
-        while w.advance(35_000, 4, &mut t) {
+        while w.advance(70_000, 4, &mut t) {
             calls += 1;
             assert!(calls < 1000);
         }
         assert_eq!(calls, 1000usize.div_ceil(4));
         assert!(t.fired.is_empty());
         assert_eq!(w.len(), 1000);
+        assert_eq!(w.levels[2].occupied, 0);
+        assert_eq!(w.levels[1].occupied, 1 << ((12_501 >> 6) % SLOTS));
         let mut calls = 1;
-        while w.advance(45_000, 64, &mut t) {
+        while w.advance(100_500, 64, &mut t) {
             calls += 1;
             assert!(calls < 100);
         }
         assert!(calls >= 1000 / 64, "{calls}");
         assert_eq!(t.fired.len(), 1000);
-        assert!(t.fired.values().all(|f| *f == 45_000));
+        assert!(t.fired.values().all(|f| *f == 100_500));
         assert!(w.is_empty());
     }
 
@@ -546,6 +625,37 @@ mod tests {
         );
     }
 
+    /// A crowded upper slot is read through before its first key is due, so its keys
+    /// are collected on time however many there are.
+    #[test]
+    fn upper_slots_are_cascaded_ahead_of_time() {
+        let mut w = ExpiryWheel::new(0);
+        let mut t = Fake::default();
+        // Deadlines over 5.0..6.5 s: level 1's slots 9..12 (512 ms each).
+        for i in 0..3000u64 {
+            t.add(&mut w, i, 5_000 + i * 7919 % 1500);
+        }
+        let mut now = 0;
+        while now < 7_000 {
+            now += 7;
+            t.now = now;
+            while w.advance(now, 16, &mut t) {}
+        }
+        assert_eq!(t.fired.len(), 3000);
+        assert_eq!(t.reads.len(), 3000);
+        for (i, f) in &t.fired {
+            let d = 5_000 + *i as u64 * 7919 % 1500;
+            assert!(*f >= d && *f < d + GRAIN + 7, "{i}: {d} fired {f}");
+        }
+        // Each slot was read while the one before it was current.
+        for (now, from) in &t.reads {
+            assert!(
+                *now + 400 < *from,
+                "read at {now} for a slot starting at {from}"
+            );
+        }
+    }
+
     #[test]
     fn a_clock_stepping_back_keeps_entries_that_are_not_due() {
         let mut w = ExpiryWheel::new(10_000);
@@ -564,7 +674,7 @@ mod tests {
     fn far_deadlines_overflow() {
         let mut w = ExpiryWheel::new(0);
         let mut t = Fake::default();
-        let far = ((WHEEL_SPAN * 3) << GRAIN_BITS) + 40;
+        let far = (((SLOTS as u64 * 3) << TOP_SHIFT) << GRAIN_BITS) + 40;
         t.add(&mut w, 1, far);
         assert_eq!(w.overflow.len(), 1);
         w.advance(far - 1000, usize::MAX, &mut t);
