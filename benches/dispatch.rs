@@ -1,6 +1,7 @@
 //! Command dispatch cost: GET and SET through `commands::execute` against an in-memory
 //! `Shared`, with no sockets, so the figure is table lookup + arity/auth checks + handler +
-//! store + reply encoding.
+//! store + reply encoding. Cases: GET and SET of 64-byte values (a pointer in the entry),
+//! of 12-byte values (inline in the entry), the same with a TTL (SET ... PX), and INCR.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::hint::black_box;
@@ -37,14 +38,30 @@ fn dispatch(c: &mut Criterion) {
     let mut out = ReplyBuf::new();
     let value = vec![b'v'; 64];
 
-    // A keyspace of KEYS keys so lookups hit a populated table.
-    let sets: Vec<(Vec<u8>, Request)> = (0..KEYS)
-        .map(|i| request(&[b"SET", format!("key:{i:08}").as_bytes(), &value]))
-        .collect();
-    let gets: Vec<(Vec<u8>, Request)> = (0..KEYS)
-        .map(|i| request(&[b"GET", format!("key:{i:08}").as_bytes()]))
-        .collect();
-    for (buf, req) in &sets {
+    // A keyspace of KEYS keys so lookups hit a populated table: 64-byte values (a
+    // pointer in the entry), 12-byte ones (inline), and 12-byte ones with a TTL.
+    let cmds = |f: &dyn Fn(usize) -> Vec<Vec<u8>>| -> Vec<(Vec<u8>, Request)> {
+        (0..KEYS)
+            .map(|i| {
+                let a = f(i);
+                let a: Vec<&[u8]> = a.iter().map(|x| &x[..]).collect();
+                request(&a)
+            })
+            .collect()
+    };
+    let key = |p: &str, i: usize| format!("{p}:{i:06}").into_bytes();
+    let short = |i: usize| format!("value:{i:06}").into_bytes();
+    let sets = cmds(&|i| vec![b"SET".to_vec(), key("key", i), value.clone()]);
+    let gets = cmds(&|i| vec![b"GET".to_vec(), key("key", i)]);
+    let sets_short = cmds(&|i| vec![b"SET".to_vec(), key("sk", i), short(i)]);
+    let gets_short = cmds(&|i| vec![b"GET".to_vec(), key("sk", i)]);
+    let sets_px = cmds(&|i| {
+        let px = b"3600000".to_vec();
+        vec![b"SET".to_vec(), key("tk", i), short(i), b"PX".to_vec(), px]
+    });
+    let gets_px = cmds(&|i| vec![b"GET".to_vec(), key("tk", i)]);
+    let incrs = cmds(&|i| vec![b"INCR".to_vec(), key("ik", i)]);
+    for (buf, req) in sets.iter().chain(&sets_short).chain(&sets_px) {
         let mut ctx = Ctx::new(&shared, &mut session, &mut out);
         execute(&mut ctx, &Args::new(buf, req));
     }
@@ -53,7 +70,15 @@ fn dispatch(c: &mut Criterion) {
 
     let mut g = c.benchmark_group("dispatch");
     g.throughput(Throughput::Elements(1));
-    for (name, reqs) in [("get_hit_64b", &gets), ("set_overwrite_64b", &sets)] {
+    for (name, reqs) in [
+        ("get_hit_64b", &gets),
+        ("set_overwrite_64b", &sets),
+        ("get_hit_12b", &gets_short),
+        ("set_overwrite_12b", &sets_short),
+        ("get_hit_12b_ttl", &gets_px),
+        ("set_overwrite_12b_px", &sets_px),
+        ("incr", &incrs),
+    ] {
         g.bench_function(name, |b| {
             let mut i = 0;
             b.iter(|| {

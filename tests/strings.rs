@@ -26,7 +26,7 @@ fn encoding(s: &ServerHandle, key: &str) -> &'static str {
     let now = rust_cache_server::util::now_ms();
     shard
         .get_mut(h, key.as_bytes(), now)
-        .map(|e| e.value.encoding())
+        .map(|e| e.value().encoding())
         .unwrap_or("none")
 }
 

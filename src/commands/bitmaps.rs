@@ -3,7 +3,7 @@
 //! of byte 0; strings grow with zero bytes; offsets are limited by proto-max-bulk-len).
 
 use super::keyspace::class;
-use super::strings::{changed, ensure_string, string_of};
+use super::strings::{changed, ensure_string, entry_string};
 use super::{cmd, err, Args, CmdError, CmdResult, CommandTable, Ctx};
 use crate::store::{Entry, Value};
 
@@ -103,7 +103,7 @@ fn with_bit_string<R>(
     }
     let data = shard
         .get_mut(h, key, now)
-        .and_then(|e| e.value.string_mut())
+        .and_then(|e| e.string_mut())
         .ok_or(CmdError::new(err::WRONGTYPE))?;
     let grown = data.len() < len;
     if grown {
@@ -147,7 +147,7 @@ fn getbit(ctx: &mut Ctx, args: &Args) -> CmdResult {
     let bit = match shard.lookup_read(h, key, ctx.now(), ctx.clock()) {
         None => false,
         Some(e) => {
-            let s = string_of(&e.value)?;
+            let s = entry_string(e)?;
             let byte = (offset >> 3) as usize;
             byte < s.len() && s[byte] & (1 << (7 - (offset & 7))) != 0
         }
@@ -218,7 +218,7 @@ fn bitcount(ctx: &mut Ctx, args: &Args) -> CmdResult {
         ctx.out.int(0);
         return Ok(());
     };
-    let p = string_of(&e.value)?;
+    let p = entry_string(e)?;
     let strlen = p.len() as i64;
     let range = match args.len() {
         2 => Range {
@@ -281,7 +281,7 @@ fn bitpos(ctx: &mut Ctx, args: &Args) -> CmdResult {
         ctx.out.int(if bit { -1 } else { 0 });
         return Ok(());
     };
-    let p = string_of(&e.value)?;
+    let p = entry_string(e)?;
     let strlen = p.len() as i64;
     let mut end_given = false;
     let range = match args.len() {
@@ -378,7 +378,7 @@ fn bitop(ctx: &mut Ctx, args: &Args) -> CmdResult {
         let key = args.get(2 + i);
         match locked.shard(store, db, h).lookup_read(h, key, now, clock) {
             None => sources.push(Vec::new()),
-            Some(e) => sources.push(string_of(&e.value)?.into_owned()),
+            Some(e) => sources.push(entry_string(e)?.into_owned()),
         }
     }
     let maxlen = sources.iter().map(Vec::len).max().unwrap_or(0);
@@ -669,7 +669,7 @@ fn bitfield_generic(ctx: &mut Ctx, args: &Args, ro_command: bool) -> CmdResult {
         let mut shard = store.lock(ctx.db(), h);
         let value = shard.lookup_read(h, key, ctx.now(), ctx.clock());
         let p = match &value {
-            Some(e) => string_of(&e.value)?,
+            Some(e) => entry_string(e)?,
             None => std::borrow::Cow::Borrowed(&[][..]),
         };
         replies.extend(ops.iter().map(|o| Some(read_field(&p, o))));

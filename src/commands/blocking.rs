@@ -322,7 +322,7 @@ fn holds(shared: &Shared, db: usize, key: &[u8], wants: &str) -> bool {
     let now = crate::util::now_ms();
     shard
         .get_mut(h, key, now)
-        .is_some_and(|e| e.value.type_name() == wants)
+        .is_some_and(|e| e.value().type_name() == wants)
 }
 
 /// Re-runs a waiter's command on its behalf. None if it still found nothing to take;

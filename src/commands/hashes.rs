@@ -74,18 +74,12 @@ fn put(ctx: &mut Ctx, e: Elem) {
     }
 }
 
-fn hash_of(v: &Value) -> Result<&Hash, CmdError> {
-    match v {
-        Value::Hash(h) => Ok(h),
-        _ => Err(CmdError::new(err::WRONGTYPE)),
-    }
+fn hash_of(e: &Entry) -> Result<&Hash, CmdError> {
+    e.hash().ok_or(CmdError::new(err::WRONGTYPE))
 }
 
-fn hash_of_mut(v: &mut Value) -> Result<&mut Hash, CmdError> {
-    match v {
-        Value::Hash(h) => Ok(&mut **h),
-        _ => Err(CmdError::new(err::WRONGTYPE)),
-    }
+fn hash_of_mut(e: &mut Entry) -> Result<&mut Hash, CmdError> {
+    e.hash_mut().ok_or(CmdError::new(err::WRONGTYPE))
 }
 
 /// Runs `f` on the hash at `key` for reading (`lookupKeyRead`); `missing` replies for an
@@ -104,7 +98,7 @@ fn read(
             missing(ctx);
             Ok(())
         }
-        Some(e) => f(ctx, hash_of(&e.value)?),
+        Some(e) => f(ctx, hash_of(e)?),
     }
 }
 
@@ -124,7 +118,7 @@ fn write_or_create<'s>(
         ctx.notify(class::NEW, "new", ctx.db(), key);
     }
     match shard.get_mut(h, key, now) {
-        Some(e) => hash_of_mut(&mut e.value),
+        Some(e) => hash_of_mut(e),
         None => Err(CmdError::new(err::NO_SUCH_KEY)),
     }
 }
@@ -132,10 +126,10 @@ fn write_or_create<'s>(
 /// Deletes the key if its hash is empty (an emptied collection never stays); true if it
 /// did.
 fn drop_if_empty(ctx: &Ctx, shard: &mut Shard, h: KeyHash, key: &[u8]) -> bool {
-    let empty = matches!(
-        shard.get_mut(h, key, ctx.now()).map(|e| &e.value),
-        Some(Value::Hash(x)) if x.is_empty()
-    );
+    let empty = shard
+        .get_mut(h, key, ctx.now())
+        .and_then(|e| e.hash())
+        .is_some_and(|x| x.is_empty());
     if empty {
         shard.remove(h, key, ctx.now());
     }
@@ -251,7 +245,7 @@ fn hdel(ctx: &mut Ctx, args: &Args) -> CmdResult {
         ctx.out.int(0);
         return Ok(());
     };
-    let hash = hash_of_mut(&mut e.value)?;
+    let hash = hash_of_mut(e)?;
     let mut deleted = 0;
     for f in args.iter_from(2) {
         if hash.remove(f) {

@@ -631,19 +631,19 @@ pub mod hll {
 }
 
 /// `isHLLObjectOrReply`: the value's HLL bytes, or the error Redis replies.
-fn hll_bytes(v: &Value) -> Result<&[u8], CmdError> {
-    match v.str_slice() {
+fn hll_bytes(e: &Entry) -> Result<&[u8], CmdError> {
+    match e.str_slice() {
         Some(data) if hll::is_valid_header(data) => Ok(data),
         // An int-encoded string is not sds-encoded: never an HLL.
-        _ if v.is_string() => Err(CmdError::new(NOT_HLL)),
+        _ if e.value().is_string() => Err(CmdError::new(NOT_HLL)),
         _ => Err(CmdError::new(err::WRONGTYPE)),
     }
 }
 
 /// Validates and unshares (`dbUnshareStringValue`: the value becomes `raw`) an HLL value.
-fn hll_mut(v: &mut Value) -> Result<&mut Vec<u8>, CmdError> {
-    hll_bytes(v)?;
-    v.string_mut().ok_or(CmdError::new(err::WRONGTYPE))
+fn hll_mut(e: &mut Entry) -> Result<&mut Vec<u8>, CmdError> {
+    hll_bytes(e)?;
+    e.string_mut().ok_or(CmdError::new(err::WRONGTYPE))
 }
 
 fn sparse_max_bytes(ctx: &Ctx) -> i64 {
@@ -663,7 +663,7 @@ fn pfadd(ctx: &mut Ctx, args: &Args) -> CmdResult {
     let mut shard = store.lock(ctx.db(), h);
     let updated = match shard.lookup_write(h, key, now, clock) {
         Some(e) => {
-            let s = hll_mut(&mut e.value)?;
+            let s = hll_mut(e)?;
             let mut updated = false;
             for ele in args.iter_from(2) {
                 match hll::add(s, ele, max_bytes) {
@@ -712,7 +712,7 @@ fn pfcount(ctx: &mut Ctx, args: &Args) -> CmdResult {
             let Some(e) = shard.lookup_read(h, key, now, clock) else {
                 continue;
             };
-            let s = hll_bytes(&e.value)?;
+            let s = hll_bytes(e)?;
             hll::merge(&mut max, s).map_err(|_| CmdError::new(INVALID_HLL))?;
         }
         drop(locked);
@@ -726,7 +726,7 @@ fn pfcount(ctx: &mut Ctx, args: &Args) -> CmdResult {
     let card = match shard.lookup_read(h, key, now, clock) {
         None => 0,
         Some(e) => {
-            let s = hll_mut(&mut e.value)?;
+            let s = hll_mut(e)?;
             if hll::cache_valid(s) {
                 hll::cached(s)
             } else {
@@ -762,7 +762,7 @@ fn pfmerge(ctx: &mut Ctx, args: &Args) -> CmdResult {
         let Some(e) = shard.lookup_read(h, key, now, clock) else {
             continue;
         };
-        let s = hll_bytes(&e.value)?;
+        let s = hll_bytes(e)?;
         use_dense |= s[4] == hll::DENSE;
         hll::merge(&mut max, s).map_err(|_| CmdError::new(INVALID_HLL))?;
     }
@@ -777,7 +777,7 @@ fn pfmerge(ctx: &mut Ctx, args: &Args) -> CmdResult {
     let e = shard
         .lookup_write(h, dest, now, clock)
         .ok_or(CmdError::new(INVALID_HLL))?;
-    let s = hll_mut(&mut e.value)?;
+    let s = hll_mut(e)?;
     if use_dense && hll::sparse_to_dense(s).is_err() {
         return Err(CmdError::new(INVALID_HLL));
     }
@@ -817,7 +817,7 @@ fn pfdebug(ctx: &mut Ctx, args: &Args) -> CmdResult {
     let Some(e) = shard.lookup_write(h, key, now, clock) else {
         return Err(CmdError::new("ERR The specified key does not exist"));
     };
-    let s = hll_mut(&mut e.value)?;
+    let s = hll_mut(e)?;
     if args.is(1, "getreg") {
         if hll::sparse_to_dense(s).is_err() {
             return Err(CmdError::new(INVALID_HLL));

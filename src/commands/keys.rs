@@ -210,7 +210,7 @@ fn type_cmd(ctx: &mut Ctx, args: &Args) -> CmdResult {
     let h = store.hash(key);
     let mut shard = store.lock(ctx.db(), h);
     let name = match shard.lookup_notouch(h, key, ctx.now()) {
-        Some(e) => e.value.type_name(),
+        Some(e) => e.value().type_name(),
         None => "none",
     };
     ctx.out.simple(name);
@@ -305,7 +305,7 @@ fn copy(ctx: &mut Ctx, args: &Args) -> CmdResult {
         ctx.out.int(0);
         return Ok(());
     };
-    let copy = Entry::new(dst, e.value.duplicate(), e.expire_at(), clock);
+    let copy = Entry::new(dst, e.value().duplicate(), e.expire_at(), clock);
     let target = locked.shard(store, dst_db, hd);
     if !replace && target.get_mut(hd, dst, now).is_some() {
         ctx.out.int(0);
@@ -468,7 +468,11 @@ fn scan(ctx: &mut Ctx, args: &Args) -> CmdResult {
         // then drops expired keys, so `TYPE none` lists keys that have just expired.
         let expired = e.is_expired(now);
         if let Some(t) = type_name {
-            let actual = if expired { "none" } else { e.value.type_name() };
+            let actual = if expired {
+                "none"
+            } else {
+                e.value().type_name()
+            };
             if !t.eq_ignore_ascii_case(actual.as_bytes()) {
                 return;
             }
@@ -767,16 +771,16 @@ fn object_lookup(ctx: &mut Ctx, args: &Args) -> Option<ObjectInfo> {
     let shared = shard.shared_ints.clone();
     let sketch_freq = shard.sketch_frequency(h);
     let info = shard.lookup_notouch(h, key, ctx.now()).map(|e| ObjectInfo {
-        encoding: e.value.encoding(),
+        encoding: e.value().encoding(),
         // Redis shares the objects of the integers 0..9999 (OBJ_SHARED_INTEGERS), and a
         // shared object reports refcount INT_MAX.
-        refcount: if shared_ints && e.value.is_shared_int() {
+        refcount: if shared_ints && e.value().is_shared_int() {
             i32::MAX as i64
         } else {
             1
         },
         access: match shared_ints {
-            true => shared.access(&e.value).unwrap_or(e.access()),
+            true => shared.access(&e.value()).unwrap_or(e.access()),
             false => e.access(),
         },
         sketch_freq,

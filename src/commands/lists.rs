@@ -126,11 +126,8 @@ fn write_elem(out: &mut ReplyBuf, e: Elem) {
     }
 }
 
-fn as_list(v: &mut Value) -> Result<&mut List, CmdError> {
-    match v {
-        Value::List(l) => Ok(&mut **l),
-        _ => Err(CmdError::new(err::WRONGTYPE)),
-    }
+fn as_list(e: &mut Entry) -> Result<&mut List, CmdError> {
+    e.list_mut().ok_or(CmdError::new(err::WRONGTYPE))
 }
 
 fn new_entry(key: &[u8], list: List, clock: u32) -> Entry {
@@ -142,7 +139,7 @@ fn new_entry(key: &[u8], list: List, clock: u32) -> Entry {
 fn remove_if_empty(shard: &mut Shard, h: KeyHash, key: &[u8], now: u64) -> bool {
     let empty = shard
         .get_mut(h, key, now)
-        .is_some_and(|e| matches!(&e.value, Value::List(l) if l.is_empty()));
+        .is_some_and(|e| e.list().is_some_and(|l| l.is_empty()));
     if empty {
         shard.remove(h, key, now);
     }
@@ -241,7 +238,7 @@ fn push_generic(ctx: &mut Ctx, args: &Args, end: End, only_existing: bool) -> Cm
     let mut shard = store.lock(db, h);
     match shard.lookup_write(h, key, ctx.now(), ctx.clock()) {
         Some(e) => {
-            let list = as_list(&mut e.value)?;
+            let list = as_list(e)?;
             push_all(list, args, end, fill);
             ctx.out.int(list.len() as i64);
         }
@@ -335,7 +332,7 @@ fn pop_generic(ctx: &mut Ctx, args: &Args, end: End, name: &str) -> CmdResult {
         }
         return Ok(());
     };
-    let list = as_list(&mut e.value)?;
+    let list = as_list(e)?;
     match count {
         Some(0) => {
             ctx.out.array(0);
@@ -359,7 +356,7 @@ fn llen(ctx: &mut Ctx, args: &Args) -> CmdResult {
     match shard.lookup_read(h, key, ctx.now(), ctx.clock()) {
         None => ctx.out.int(0),
         Some(e) => {
-            let n = as_list(&mut e.value)?.len();
+            let n = as_list(e)?.len();
             ctx.out.int(n as i64);
         }
     }
@@ -377,7 +374,7 @@ fn lrange(ctx: &mut Ctx, args: &Args) -> CmdResult {
         ctx.out.array(0);
         return Ok(());
     };
-    let list = as_list(&mut e.value)?;
+    let list = as_list(e)?;
     let Some((start, end)) = crate::util::index_range(start, stop, list.len()) else {
         ctx.out.array(0);
         return Ok(());
@@ -406,7 +403,7 @@ fn lindex(ctx: &mut Ctx, args: &Args) -> CmdResult {
         ctx.out.null();
         return Ok(());
     };
-    let list = as_list(&mut e.value)?;
+    let list = as_list(e)?;
     let index = args.int(2)?;
     match normalize_index(index, list.len()).and_then(|i| list.get(i)) {
         Some(e) => write_elem(ctx.out, e),
@@ -460,7 +457,7 @@ fn lpos(ctx: &mut Ctx, args: &Args) -> CmdResult {
         }
         return Ok(());
     };
-    let list = as_list(&mut e.value)?;
+    let list = as_list(e)?;
     let target = Elem::of(args.get(2));
     let llen = list.len() as i64;
     let mut found: Vec<i64> = Vec::new();
@@ -517,7 +514,7 @@ fn lset(ctx: &mut Ctx, args: &Args) -> CmdResult {
     let Some(e) = shard.lookup_write(h, key, ctx.now(), ctx.clock()) else {
         return Err(CmdError::new(err::NO_SUCH_KEY));
     };
-    let list = as_list(&mut e.value)?;
+    let list = as_list(e)?;
     let index = args.int(2)?;
     match normalize_index(index, list.len()) {
         Some(i) if list.set(i, args.get(3), fill) => ctx.out.ok(),
@@ -546,7 +543,7 @@ fn linsert(ctx: &mut Ctx, args: &Args) -> CmdResult {
         ctx.out.int(0);
         return Ok(());
     };
-    let list = as_list(&mut e.value)?;
+    let list = as_list(e)?;
     if list.insert(args.get(3), after, args.get(4), fill) {
         ctx.out.int(list.len() as i64);
         let db = ctx.db();
@@ -569,7 +566,7 @@ fn lrem(ctx: &mut Ctx, args: &Args) -> CmdResult {
         ctx.out.int(0);
         return Ok(());
     };
-    let removed = as_list(&mut e.value)?.remove(args.get(3), count);
+    let removed = as_list(e)?.remove(args.get(3), count);
     let db = ctx.db();
     if removed > 0 {
         ctx.modified(db, key);
@@ -594,7 +591,7 @@ fn ltrim(ctx: &mut Ctx, args: &Args) -> CmdResult {
         ctx.out.ok();
         return Ok(());
     };
-    let list = as_list(&mut e.value)?;
+    let list = as_list(e)?;
     let len = list.len();
     let (ltrim, rtrim) = match crate::util::index_range(start, stop, len) {
         Some((start, end)) => (start, len - end),
@@ -677,16 +674,16 @@ fn move_now(ctx: &mut Ctx, src: &[u8], dst: &[u8], from: End, to: End) -> Result
         let Some(e) = shard.lookup_write(hs, src, now, clock) else {
             return Ok(false);
         };
-        as_list(&mut e.value)?;
+        as_list(e)?;
         let dshard = locked.shard(store, db, hd);
         if let Some(d) = dshard.lookup_write(hd, dst, now, clock) {
-            as_list(&mut d.value)?;
+            as_list(d)?;
         }
         let shard = locked.shard(store, db, hs);
         let Some(e) = shard.get_mut(hs, src, now) else {
             return Ok(false);
         };
-        let list = as_list(&mut e.value)?;
+        let list = as_list(e)?;
         let v = match from {
             End::Left => list.front(),
             End::Right => list.back(),
@@ -706,7 +703,7 @@ fn move_now(ctx: &mut Ctx, src: &[u8], dst: &[u8], from: End, to: End) -> Result
     let dshard = locked.shard(store, db, hd);
     match dshard.get_mut(hd, dst, now) {
         Some(d) => {
-            let list = as_list(&mut d.value)?;
+            let list = as_list(d)?;
             match to {
                 End::Left => list.push_front(&value, fill),
                 End::Right => list.push_back(&value, fill),
@@ -753,7 +750,7 @@ fn multi_pop_now(
         let Some(e) = shard.lookup_write(h, key, now, clock) else {
             continue;
         };
-        let list = as_list(&mut e.value)?;
+        let list = as_list(e)?;
         if list.is_empty() {
             continue;
         }

@@ -65,7 +65,7 @@ fn memory_usage(ctx: &mut Ctx, args: &Args) -> CmdResult {
     // expired key is gone (deleted here), never measured.
     let usage = shard
         .get_mut(h, key, ctx.now())
-        .map(|e| e.alloc_bytes() + value_heap_bytes(&e.value, samples));
+        .map(|e| e.alloc_bytes() + value_heap_bytes(&e.value(), samples));
     drop(shard);
     match usage {
         Some(n) => ctx.out.int(n as i64),

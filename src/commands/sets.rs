@@ -116,18 +116,12 @@ fn max_intset(ctx: &Ctx) -> i64 {
     EncodingLimits::get(&ctx.shared.limits.set_max_intset_entries)
 }
 
-fn set_of(v: &Value) -> Result<&Set, CmdError> {
-    match v {
-        Value::Set(s) => Ok(s),
-        _ => Err(CmdError::new(err::WRONGTYPE)),
-    }
+fn set_of(e: &Entry) -> Result<&Set, CmdError> {
+    e.set().ok_or(CmdError::new(err::WRONGTYPE))
 }
 
-fn set_of_mut(v: &mut Value) -> Result<&mut Set, CmdError> {
-    match v {
-        Value::Set(s) => Ok(&mut **s),
-        _ => Err(CmdError::new(err::WRONGTYPE)),
-    }
+fn set_of_mut(e: &mut Entry) -> Result<&mut Set, CmdError> {
+    e.set_mut().ok_or(CmdError::new(err::WRONGTYPE))
 }
 
 fn reply_member(out: &mut ReplyBuf, m: Member) {
@@ -168,7 +162,7 @@ fn sadd(ctx: &mut Ctx, args: &Args) -> CmdResult {
     let mut shard = store.lock(db, h);
     let added = match shard.lookup_write(h, key, now, clock) {
         Some(e) => {
-            let set = set_of_mut(&mut e.value)?;
+            let set = set_of_mut(e)?;
             args.iter_from(2).filter(|m| set.add(m, max)).count()
         }
         None => {
@@ -197,7 +191,7 @@ fn srem(ctx: &mut Ctx, args: &Args) -> CmdResult {
         ctx.out.int(0);
         return Ok(());
     };
-    let set = set_of_mut(&mut e.value)?;
+    let set = set_of_mut(e)?;
     let mut removed = 0;
     for m in args.iter_from(2) {
         if set.remove(m) {
@@ -234,7 +228,7 @@ fn read_one(
     let mut shard = store.lock(ctx.db(), h);
     match shard.lookup_read(h, key, ctx.now(), ctx.clock()) {
         None => f(ctx.out, None),
-        Some(e) => f(ctx.out, Some(set_of(&e.value)?)),
+        Some(e) => f(ctx.out, Some(set_of(e)?)),
     }
 }
 
@@ -280,17 +274,14 @@ fn smove(ctx: &mut Ctx, args: &Args) -> CmdResult {
     let db = ctx.db();
     let (hs, hd) = (store.hash(src), store.hash(dst));
     let mut locked = store.lock_many([(db, hs), (db, hd)]);
-    let src_type_ok = match locked
+    let src_type_ok = locked
         .shard(store, db, hs)
         .lookup_write(hs, src, now, clock)
-    {
-        None => None,
-        Some(e) => Some(matches!(e.value, Value::Set(_))),
-    };
+        .map(|e| e.set().is_some());
     let dst_state = locked
         .shard(store, db, hd)
         .lookup_write(hd, dst, now, clock)
-        .map(|e| matches!(e.value, Value::Set(_)));
+        .map(|e| e.set().is_some());
     let Some(src_ok) = src_type_ok else {
         ctx.out.int(0);
         return Ok(());
@@ -303,7 +294,7 @@ fn smove(ctx: &mut Ctx, args: &Args) -> CmdResult {
         ctx.out.int(0);
         return Ok(());
     };
-    let set = set_of_mut(&mut e.value)?;
+    let set = set_of_mut(e)?;
     if src == dst {
         ctx.out.int(set.contains(m) as i64);
         return Ok(());
@@ -319,7 +310,7 @@ fn smove(ctx: &mut Ctx, args: &Args) -> CmdResult {
     }
     let shard = locked.shard(store, db, hd);
     let added = match shard.get_mut(hd, dst, now) {
-        Some(e) => set_of_mut(&mut e.value)?.add(m, max),
+        Some(e) => set_of_mut(e)?.add(m, max),
         None => {
             let mut set = Set::for_member(m);
             set.add(m, max);
@@ -353,7 +344,7 @@ fn spop(ctx: &mut Ctx, args: &Args) -> CmdResult {
         ctx.out.null();
         return Ok(());
     };
-    let set = set_of_mut(&mut e.value)?;
+    let set = set_of_mut(e)?;
     if let Some(m) = set.pop_random(&mut rand::rng()) {
         ctx.out.bulk(&m);
     }
@@ -385,7 +376,7 @@ fn spop_count(ctx: &mut Ctx, args: &Args) -> CmdResult {
         ctx.out.set(0);
         return Ok(());
     };
-    let set = set_of_mut(&mut e.value)?;
+    let set = set_of_mut(e)?;
     if count == 0 {
         ctx.out.set(0);
         return Ok(());
@@ -515,7 +506,7 @@ fn with_sets(
     let mut shards: Vec<&mut Shard> = locked.iter_mut().collect();
     for (k, &h) in keys.iter().zip(&hashes) {
         if let Some(e) = shards[slot(h)].lookup_read(h, k, now, clock) {
-            set_of(&e.value)?;
+            set_of(e)?;
         }
     }
     let result = {
@@ -524,10 +515,7 @@ fn with_sets(
             .zip(&hashes)
             .map(|(k, &h)| {
                 let shard: &Shard = shards[slot(h)];
-                match &shard.table.find(h, |e| e.key() == *k)?.value {
-                    Value::Set(s) => Some(&**s),
-                    _ => None,
-                }
+                shard.table.find(h, |e| e.key() == *k)?.set()
             })
             .collect();
         f(ctx, &sets)

@@ -165,11 +165,18 @@ pub fn string_of(v: &Value) -> Result<Cow<'_, [u8]>, CmdError> {
     v.string_bytes().ok_or(CmdError::new(err::WRONGTYPE))
 }
 
-/// Replies with a string value, or WRONGTYPE for other types.
-pub fn write_string(ctx: &mut Ctx, v: &Value) -> CmdResult {
-    match v.as_int() {
-        Some(i) => ctx.out.bulk_int(i),
-        None => ctx.out.bulk(&string_of(v)?),
+/// The bytes of an entry's string value (an integer formatted), or WRONGTYPE.
+pub fn entry_string(e: &Entry) -> Result<Cow<'_, [u8]>, CmdError> {
+    e.string_bytes().ok_or(CmdError::new(err::WRONGTYPE))
+}
+
+/// Replies with an entry's string value, or WRONGTYPE for other types: the bytes are
+/// read where they are (GET's path), no value decoded.
+pub fn write_entry_string(ctx: &mut Ctx, e: &Entry) -> CmdResult {
+    match (e.str_slice(), e.as_int()) {
+        (Some(s), _) => ctx.out.bulk(s),
+        (None, Some(i)) => ctx.out.bulk_int(i),
+        (None, None) => return Err(CmdError::new(err::WRONGTYPE)),
     }
     Ok(())
 }
@@ -204,7 +211,7 @@ fn get(ctx: &mut Ctx, args: &Args) -> CmdResult {
     let mut shard = store.lock(ctx.db(), h);
     match shard.lookup_read(h, key, ctx.now(), ctx.clock()) {
         None => ctx.out.null(),
-        Some(e) => write_string(ctx, &e.value)?,
+        Some(e) => write_entry_string(ctx, e)?,
     }
     Ok(())
 }
@@ -359,7 +366,7 @@ fn set_generic(
         // GET reads the old value as GET would (a keyspace hit or miss).
         let e = shard.lookup_read(h, key, now, clock);
         match &e {
-            Some(e) => write_string(ctx, &e.value)?,
+            Some(e) => write_entry_string(ctx, e)?,
             None => ctx.out.null(),
         }
         e
@@ -380,7 +387,7 @@ fn set_generic(
     let db = ctx.db();
     match existing {
         Some(e) => {
-            e.value = value;
+            e.set_value(value);
             let old = e.expire_at();
             let new = match deadline {
                 Some(d) => d,
@@ -481,13 +488,13 @@ fn getex(ctx: &mut Ctx, args: &Args) -> CmdResult {
         ctx.out.null();
         return Ok(());
     };
-    string_of(&e.value)?;
+    entry_string(e)?;
     // The deadline is validated only once the key is known to hold a string.
     let deadline = match opts.expire {
         Some((kind, arg)) => Some((kind, expire_deadline(kind, arg, now, "getex")?)),
         None => None,
     };
-    write_string(ctx, &e.value)?;
+    write_entry_string(ctx, e)?;
     let had_ttl = e.expire_at() != 0;
     let db = ctx.db();
     match deadline {
@@ -524,7 +531,7 @@ fn getdel(ctx: &mut Ctx, args: &Args) -> CmdResult {
         ctx.out.null();
         return Ok(());
     };
-    write_string(ctx, &e.value)?;
+    write_entry_string(ctx, e)?;
     shard.remove(h, key, now);
     drop(shard);
     let db = ctx.db();
@@ -542,8 +549,8 @@ fn getset(ctx: &mut Ctx, args: &Args) -> CmdResult {
     let value = Value::string(args.get(2));
     match shard.lookup_read(h, key, now, clock) {
         Some(e) => {
-            write_string(ctx, &e.value)?;
-            e.value = value;
+            write_entry_string(ctx, e)?;
+            e.set_value(value);
             if e.expire_at() != 0 {
                 shard.set_expire(h, key, 0, now);
             }
@@ -572,7 +579,7 @@ fn mget(ctx: &mut Ctx, args: &Args) -> CmdResult {
         let key = args.get(i + 1);
         let shard = locked.shard(store, db, h);
         match shard.lookup_read(h, key, now, clock) {
-            Some(e) if e.value.is_string() => write_string(ctx, &e.value)?,
+            Some(e) if e.value().is_string() => write_entry_string(ctx, e)?,
             _ => ctx.out.null(),
         }
     }
@@ -645,9 +652,12 @@ fn append(ctx: &mut Ctx, args: &Args) -> CmdResult {
     let mut shard = store.lock(ctx.db(), h);
     let total = match shard.lookup_write(h, key, now, clock) {
         Some(e) => {
-            let len = e.value.string_len().ok_or(CmdError::new(err::WRONGTYPE))?;
+            let len = e
+                .value()
+                .string_len()
+                .ok_or(CmdError::new(err::WRONGTYPE))?;
             check_string_length(ctx, len as u64, tail.len() as u64)?;
-            let data = e.value.string_mut().ok_or(CmdError::new(err::WRONGTYPE))?;
+            let data = e.string_mut().ok_or(CmdError::new(err::WRONGTYPE))?;
             data.extend_from_slice(tail);
             data.len()
         }
@@ -675,7 +685,10 @@ fn strlen(ctx: &mut Ctx, args: &Args) -> CmdResult {
     let mut shard = store.lock(ctx.db(), h);
     let n = match shard.lookup_read(h, key, ctx.now(), ctx.clock()) {
         None => 0,
-        Some(e) => e.value.string_len().ok_or(CmdError::new(err::WRONGTYPE))?,
+        Some(e) => e
+            .value()
+            .string_len()
+            .ok_or(CmdError::new(err::WRONGTYPE))?,
     };
     ctx.out.int(n as i64);
     Ok(())
@@ -693,7 +706,7 @@ fn getrange(ctx: &mut Ctx, args: &Args) -> CmdResult {
         ctx.out.bulk(b"");
         return Ok(());
     };
-    let s = string_of(&e.value)?;
+    let s = entry_string(e)?;
     let len = s.len() as i64;
     if start < 0 && end < 0 && start > end {
         ctx.out.bulk(b"");
@@ -746,14 +759,17 @@ fn setrange(ctx: &mut Ctx, args: &Args) -> CmdResult {
             len
         }
         Some(e) => {
-            let old_len = e.value.string_len().ok_or(CmdError::new(err::WRONGTYPE))?;
+            let old_len = e
+                .value()
+                .string_len()
+                .ok_or(CmdError::new(err::WRONGTYPE))?;
             if value.is_empty() {
                 // Nothing to write: the value (and its encoding) stays as it is.
                 ctx.out.int(old_len as i64);
                 return Ok(());
             }
             check_string_length(ctx, offset, value.len() as u64)?;
-            let data = e.value.string_mut().ok_or(CmdError::new(err::WRONGTYPE))?;
+            let data = e.string_mut().ok_or(CmdError::new(err::WRONGTYPE))?;
             let off = offset as usize;
             let end = off + value.len();
             if data.len() < end {
@@ -779,14 +795,12 @@ fn incr_by(ctx: &mut Ctx, key: &[u8], delta: i64) -> CmdResult {
     let (now, clock) = (ctx.now(), ctx.clock());
     let mut shard = store.lock(ctx.db(), h);
     if let Some(e) = shard.lookup_write(h, key, now, clock) {
-        let cur = match e.value.as_int() {
+        let cur = match e.as_int() {
             Some(i) => i,
-            None => {
-                crate::util::parse_i64(&string_of(&e.value)?).ok_or(CmdError::new(err::NOT_INT))?
-            }
+            None => crate::util::parse_i64(&entry_string(e)?).ok_or(CmdError::new(err::NOT_INT))?,
         };
         let n = cur.checked_add(delta).ok_or(CmdError::new(err::OVERFLOW))?;
-        e.value = Value::Int(n);
+        e.set_value(Value::Int(n));
         drop(shard);
         changed(ctx, class::STRING, "incrby", key);
         ctx.out.int(n);
@@ -836,11 +850,9 @@ fn incrbyfloat(ctx: &mut Ctx, args: &Args) -> CmdResult {
     let existing = shard.lookup_write(h, key, now, clock);
     let cur = match &existing {
         None => LongDouble::ZERO,
-        Some(e) => match e.value.as_int() {
+        Some(e) => match e.as_int() {
             Some(i) => LongDouble::from_i64(i),
-            None => {
-                LongDouble::parse(&string_of(&e.value)?).ok_or(CmdError::new(err::NOT_FLOAT))?
-            }
+            None => LongDouble::parse(&entry_string(e)?).ok_or(CmdError::new(err::NOT_FLOAT))?,
         },
     };
     let incr = LongDouble::parse(args.get(2)).ok_or(CmdError::new(err::NOT_FLOAT))?;
@@ -853,7 +865,7 @@ fn incrbyfloat(ctx: &mut Ctx, args: &Args) -> CmdResult {
         text.len() > crate::store::value::EMBSTR_LIMIT,
     );
     match existing {
-        Some(e) => e.value = value,
+        Some(e) => e.set_value(value),
         None => {
             shard.insert_new(h, new_entry(key, value, 0, clock), &store.entry_hasher());
             ctx.notify(class::NEW, "new", ctx.db(), key);
@@ -1006,7 +1018,7 @@ fn lcs_operands(ctx: &Ctx, ka: &[u8], kb: &[u8]) -> Result<(Vec<u8>, Vec<u8>), C
     let mut read = |key: &[u8], h: u64| -> Result<Vec<u8>, ()> {
         match locked.shard(store, db, h).lookup_read(h, key, now, clock) {
             None => Ok(Vec::new()),
-            Some(e) => e.value.string_bytes().map(|c| c.into_owned()).ok_or(()),
+            Some(e) => e.value().string_bytes().map(|c| c.into_owned()).ok_or(()),
         }
     };
     let a = read(ka, ha);
@@ -1031,7 +1043,7 @@ pub fn ensure_string(
     clock: u32,
 ) -> Result<bool, CmdError> {
     match shard.lookup_write(h, key, now, clock) {
-        Some(e) if !e.value.is_string() => Err(CmdError::new(err::WRONGTYPE)),
+        Some(e) if !e.value().is_string() => Err(CmdError::new(err::WRONGTYPE)),
         Some(_) => Ok(false),
         None => {
             let value = Value::raw(Vec::new());

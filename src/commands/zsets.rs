@@ -673,10 +673,7 @@ fn limits(ctx: &Ctx) -> Limits {
 
 /// The sorted set of an entry, or WRONGTYPE.
 fn zset_of(e: &mut Entry) -> Result<&mut ZSet, CmdError> {
-    match &mut e.value {
-        Value::ZSet(z) => Ok(&mut **z),
-        _ => Err(CmdError::new(err::WRONGTYPE)),
-    }
+    e.zset_mut().ok_or(CmdError::new(err::WRONGTYPE))
 }
 
 /// Read access to the sorted set at `key`: `f(None)` when the key is absent.
@@ -702,7 +699,7 @@ fn read<R>(
 fn drop_if_empty(shard: &mut Shard, h: u64, key: &[u8], now: u64) -> bool {
     let empty = shard
         .get_mut(h, key, now)
-        .is_some_and(|e| matches!(&e.value, Value::ZSet(z) if z.is_empty()));
+        .is_some_and(|e| e.zset().is_some_and(|z| z.is_empty()));
     if empty {
         shard.remove(h, key, now);
     }
@@ -1699,7 +1696,7 @@ fn setop_generic(
         let shard = locked.shard(store, db, hashes[i]);
         let items = match shard.lookup_read(hashes[i], key, now, ctx.clock()) {
             None => Vec::new(),
-            Some(e) => match &e.value {
+            Some(e) => match &*e.value() {
                 Value::ZSet(z) => z.collect(0, z.len(), false),
                 Value::Set(s) => set_members(s).into_iter().map(|m| (m, 1.0)).collect(),
                 _ => return Err(CmdError::new(err::WRONGTYPE)),

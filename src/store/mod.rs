@@ -8,12 +8,15 @@
 //! ascending (db, shard) order so two commands can never deadlock.
 //!
 //! Bytes per key (issue 4's figure; measured with `scripts/memory.sh`, 1M keys): the
-//! table's slot is a 6-byte handle to one allocation ([`Entry`]) holding a 16-byte
-//! [`Value`], the access word, the deadline if any, and the key; 1M 10-byte keys with
-//! short values cost 47 bytes each (32 entry, ~15 table at 48% load). The bits of a key's
-//! hash that its table probe reads are a function of 32 of them
-//! ([`expiry::key_hash`]), so the expiry wheel indexes a key by a 4-byte mark.
+//! table's slot is a 6-byte handle to one variable-length allocation ([`Entry`], see
+//! `entry.rs`) holding the access word, the key, the deadline if any (4 bytes for one
+//! within 49 days of the start) and the value encoded in as few bytes as it needs; 1M
+//! 10-byte keys with 12-byte values cost 47 bytes each (a 32-byte entry, ~15 table at 48%
+//! load), and their deadlines fit the same 32 bytes. The bits of a key's hash that its
+//! table probe reads are a function of 32 of them ([`expiry::key_hash`]), so the expiry
+//! wheel indexes a key by a 4-byte mark: with it a TTL costs ~4 bytes.
 
+pub mod entry;
 pub mod evict;
 pub mod expiry;
 pub mod hash;
@@ -30,269 +33,9 @@ use std::sync::Arc;
 use hashbrown::HashTable;
 use parking_lot::{Mutex, MutexGuard};
 
+pub use entry::{Entry, ValueMut, ValueRef};
 pub use expiry::ExpiryWheel;
 pub use value::Value;
-
-/// What an [`Entry`] lends out through `Deref`: its value. Only this part is exposed
-/// mutably, so swapping two of them swaps values and can never mix up the layout facts
-/// (key length, deadline flag) that freeing an entry depends on.
-#[repr(C)]
-pub struct EntryValue {
-    pub value: Value,
-}
-
-/// Byte offsets inside an entry's allocation. The value comes first (8-aligned, 16
-/// bytes), then the access word; the deadline (only for keys that have one, unaligned),
-/// the key's length (one byte below 255, else 255 and four bytes) and the key follow. No
-/// padding anywhere: a 10-byte key without TTL takes 16 + 4 + 1 + 10 = 31 bytes, a
-/// 32-byte jemalloc class (47 bytes, the 48-byte class, with a 32-byte `Value`; 50, a
-/// 56- or 64-byte class, with a struct header).
-const VALUE_SIZE: usize = std::mem::size_of::<EntryValue>();
-const WORD_AT: usize = VALUE_SIZE;
-const TAIL_AT: usize = WORD_AT + 4;
-const ENTRY_ALIGN: usize = std::mem::align_of::<EntryValue>();
-/// First byte of the key length meaning "a u32 length follows".
-const LONG_KEY: u8 = u8::MAX;
-
-/// Addresses an [`Entry`] handle holds are below 2^ADDR_LIMIT_BITS (48 bits of 8-byte units).
-const ADDR_LIMIT_BITS: u32 = 51;
-
-/// Set in the access word when the allocation carries a deadline.
-const HAS_DEADLINE: u32 = 1 << 31;
-
-/// One key and what belongs to it, as ONE allocation behind a thin pointer: the table
-/// keeps 6 bytes a slot (a power-of-two table is 44-87% full, so its slack costs little),
-/// and a lookup touches the table, then this allocation, where the key and a short value
-/// both live. Measured against boxed entries with a separate key allocation: one cache
-/// miss less per lookup (`lookup_read` was 37% of GET -P 16 under perf) and one
-/// allocation less per key.
-///
-/// The pointer is kept in 6 bytes (alignment 1), as its address divided by 8: the
-/// allocation is 8-aligned and user-space addresses are below 2^48 on x86-64 and
-/// AArch64 Linux (wider ones only come from an mmap that asks for them), so 48 bits hold
-/// any address below 2^51. A slot costs 6 + 1 control bytes instead of 8 + 1; with 1M
-/// keys in tables 48% full that is 4.2 bytes a key (51.1 -> 47 B/key on memory.sh).
-/// [`Entry::new`] checks that the address fits.
-///
-/// `Entry` derefs to [`EntryValue`], so `e.value` reads and writes as a field.
-pub struct Entry {
-    addr: [u8; 6],
-}
-
-// SAFETY: an Entry owns its allocation exclusively, like a Box would, and `Value` is
-// Send + Sync.
-unsafe impl Send for Entry {}
-// SAFETY: shared access only reads through `&self`, as for a Box.
-unsafe impl Sync for Entry {}
-
-impl Entry {
-    /// An entry for `key`; `expire_at` is a unix-ms deadline (0: none), `access` the LRU
-    /// clock of its creation.
-    pub fn new(key: &[u8], value: Value, expire_at: u64, access: u32) -> Entry {
-        // proto-max-bulk-len is capped below 4 GB, so every key fits the 32-bit length;
-        // the cut only keeps the layout sound should that ever change.
-        let key = &key[..key.len().min(u32::MAX as usize)];
-        let has = expire_at != 0;
-        let layout = Self::layout(key.len(), has);
-        // SAFETY: the layout is non-zero-sized and valid (checked in `layout`) and holds
-        // every byte written below; each part is written before it is ever read. An
-        // address the handle cannot hold is given back (with the same layout) untouched.
-        unsafe {
-            let raw = std::alloc::alloc(layout);
-            if raw.is_null() {
-                std::alloc::handle_alloc_error(layout);
-            }
-            let addr = raw.expose_provenance();
-            if addr >> ADDR_LIMIT_BITS != 0 {
-                std::alloc::dealloc(raw, layout);
-                panic!("an entry's address {addr:#x} does not fit its 6-byte handle");
-            }
-            (raw as *mut EntryValue).write(EntryValue { value });
-            let word = (access & !HAS_DEADLINE) | if has { HAS_DEADLINE } else { 0 };
-            (raw.add(WORD_AT) as *mut u32).write(word);
-            let mut at = raw.add(TAIL_AT);
-            if has {
-                std::ptr::copy_nonoverlapping(expire_at.to_le_bytes().as_ptr(), at, 8);
-                at = at.add(8);
-            }
-            if key.len() < LONG_KEY as usize {
-                at.write(key.len() as u8);
-                at = at.add(1);
-            } else {
-                at.write(LONG_KEY);
-                std::ptr::copy_nonoverlapping(
-                    (key.len() as u32).to_le_bytes().as_ptr(),
-                    at.add(1),
-                    4,
-                );
-                at = at.add(5);
-            }
-            std::ptr::copy_nonoverlapping(key.as_ptr(), at, key.len());
-            // The address is 8-aligned (ENTRY_ALIGN) and below 2^51: its top 48 bits.
-            let mut handle = [0u8; 6];
-            handle.copy_from_slice(&((addr >> 3) as u64).to_le_bytes()[..6]);
-            Entry { addr: handle }
-        }
-    }
-
-    /// The allocation's address.
-    #[inline]
-    fn ptr(&self) -> *mut u8 {
-        let mut b = [0u8; 8];
-        b[..6].copy_from_slice(&self.addr);
-        // The inverse of the encoding in `new`, which exposed the allocation's provenance.
-        std::ptr::with_exposed_provenance_mut((u64::from_le_bytes(b) << 3) as usize)
-    }
-
-    fn len_bytes(key_len: usize) -> usize {
-        if key_len < LONG_KEY as usize {
-            1
-        } else {
-            5
-        }
-    }
-
-    fn layout(key_len: usize, has_deadline: bool) -> std::alloc::Layout {
-        let size = TAIL_AT + 8 * has_deadline as usize + Self::len_bytes(key_len) + key_len;
-        match std::alloc::Layout::from_size_align(size, ENTRY_ALIGN) {
-            Ok(l) => l,
-            // Only for sizes near isize::MAX, which no key reaches (capped at u32::MAX).
-            Err(_) => panic!("entry layout overflow"),
-        }
-    }
-
-    #[inline]
-    fn word(&self) -> u32 {
-        // SAFETY: the word was written at WORD_AT (4-aligned: the allocation is 8-aligned
-        // and WORD_AT is 16) in `new`.
-        unsafe { (self.ptr().add(WORD_AT) as *const u32).read() }
-    }
-
-    #[inline]
-    fn has_deadline(&self) -> bool {
-        self.word() & HAS_DEADLINE != 0
-    }
-
-    /// Where the key length starts.
-    #[inline]
-    fn len_at(&self) -> *const u8 {
-        let off = TAIL_AT + if self.has_deadline() { 8 } else { 0 };
-        // SAFETY: the allocation extends past the word, the deadline if flagged, and at
-        // least one length byte.
-        unsafe { self.ptr().add(off) }
-    }
-
-    #[inline]
-    fn key_len(&self) -> usize {
-        let at = self.len_at();
-        // SAFETY: the length bytes were written at `len_at` in `new`: one byte, or 255
-        // and four more.
-        unsafe {
-            let b = at.read();
-            if b < LONG_KEY {
-                b as usize
-            } else {
-                let mut n = [0u8; 4];
-                std::ptr::copy_nonoverlapping(at.add(1), n.as_mut_ptr(), 4);
-                u32::from_le_bytes(n) as usize
-            }
-        }
-    }
-
-    #[inline]
-    pub fn key(&self) -> &[u8] {
-        let len = self.key_len();
-        // SAFETY: `len` bytes of key were written right after the length bytes in `new`,
-        // and live as long as `self`.
-        unsafe { std::slice::from_raw_parts(self.len_at().add(Self::len_bytes(len)), len) }
-    }
-
-    /// Deadline in unix ms; 0 means no expiry.
-    #[inline]
-    pub fn expire_at(&self) -> u64 {
-        if !self.has_deadline() {
-            return 0;
-        }
-        let mut b = [0u8; 8];
-        // SAFETY: with HAS_DEADLINE set, 8 deadline bytes follow the word.
-        unsafe { std::ptr::copy_nonoverlapping(self.ptr().add(TAIL_AT), b.as_mut_ptr(), 8) };
-        u64::from_le_bytes(b)
-    }
-
-    /// Sets or clears (0) the deadline. Only the entry changes: the shard's expiry index
-    /// and counters are the caller's ([`Shard::set_expire`] keeps them in step).
-    pub fn set_expire_at(&mut self, deadline: u64) {
-        if self.has_deadline() && deadline != 0 {
-            // SAFETY: the 8 deadline bytes exist (HAS_DEADLINE) and we own them.
-            unsafe {
-                let at = self.ptr().add(TAIL_AT);
-                std::ptr::copy_nonoverlapping(deadline.to_le_bytes().as_ptr(), at, 8);
-            }
-        } else if self.has_deadline() || deadline != 0 {
-            // The allocation changes size: build the new one, moving the value across.
-            let value = std::mem::replace(&mut self.value, Value::Int(0));
-            *self = Entry::new(self.key(), value, deadline, self.access());
-        }
-    }
-
-    /// Last access, in seconds of the store's LRU clock (OBJECT IDLETIME).
-    #[inline]
-    pub fn access(&self) -> u32 {
-        self.word() & !HAS_DEADLINE
-    }
-
-    #[inline]
-    pub fn set_access(&mut self, clock: u32) {
-        let word = (clock & !HAS_DEADLINE) | (self.word() & HAS_DEADLINE);
-        // SAFETY: exclusive (`&mut self`) access to the word we own (see `word`).
-        unsafe { (self.ptr().add(WORD_AT) as *mut u32).write(word) }
-    }
-
-    /// The same value, deadline and access time under another key (RENAME).
-    pub fn with_key(mut self, key: &[u8]) -> Entry {
-        let value = std::mem::replace(&mut self.value, Value::Int(0));
-        Entry::new(key, value, self.expire_at(), self.access())
-    }
-
-    #[inline]
-    pub fn is_expired(&self, now: u64) -> bool {
-        let at = self.expire_at();
-        at != 0 && at <= now
-    }
-}
-
-impl std::ops::Deref for Entry {
-    type Target = EntryValue;
-    #[inline]
-    fn deref(&self) -> &EntryValue {
-        // SAFETY: the value was written at offset 0 (8-aligned) in `new` and lives as
-        // long as `self`.
-        unsafe { &*(self.ptr() as *const EntryValue) }
-    }
-}
-
-impl std::ops::DerefMut for Entry {
-    #[inline]
-    fn deref_mut(&mut self) -> &mut EntryValue {
-        // SAFETY: as in `deref`, with exclusive access through `&mut self`.
-        unsafe { &mut *(self.ptr() as *mut EntryValue) }
-    }
-}
-
-impl Drop for Entry {
-    fn drop(&mut self) {
-        let layout = Self::layout(self.key_len(), self.has_deadline());
-        // SAFETY: the value was initialized in `new` and is dropped exactly once here;
-        // the allocation was made with this same layout.
-        unsafe {
-            std::ptr::drop_in_place(self.ptr() as *mut EntryValue);
-            std::alloc::dealloc(self.ptr(), layout);
-        }
-    }
-}
-
-const _: () = assert!(std::mem::size_of::<Entry>() == 6 && std::mem::align_of::<Entry>() == 1);
-const _: () = assert!(VALUE_SIZE == 16 && ENTRY_ALIGN == 8);
 
 /// Counters a shard keeps under its own lock, summed for INFO.
 #[derive(Default, Clone, Copy, Debug)]
@@ -430,10 +173,10 @@ impl Default for SharedIntClock {
 }
 
 impl SharedIntClock {
-    /// Records an access to the value if it is a shared integer.
+    /// Records an access to the entry's value if it is a shared integer.
     #[inline]
-    pub fn touch(&self, v: &Value, clock: u32) {
-        if let Some(a) = self.slot(v) {
+    pub fn touch(&self, e: &Entry, clock: u32) {
+        if let Some(a) = e.shared_int().and_then(|i| self.access.get(i)) {
             // Written at most once per LRU clock tick (10 ms) per number, so readers of
             // the same small integers on many threads do not fight over the cache line.
             if a.load(Ordering::Relaxed) != clock {
@@ -563,7 +306,7 @@ impl Shard {
                 self.stats.keyspace_hits += 1;
                 if clock & evict::LFU_MODE == 0 {
                     e.set_access(clock);
-                    self.shared_ints.touch(&e.value, clock);
+                    self.shared_ints.touch(e, clock);
                 } else {
                     Shard::lfu_touch(e, clock, &self.evict, &mut self.rng);
                 }
@@ -616,7 +359,7 @@ impl Shard {
         let e = self.table.find_mut(hash, |e| e.key() == key)?;
         if clock & evict::LFU_MODE == 0 {
             e.set_access(clock);
-            self.shared_ints.touch(&e.value, clock);
+            self.shared_ints.touch(e, clock);
         } else {
             Shard::lfu_touch(e, clock, &self.evict, &mut self.rng);
         }
@@ -810,15 +553,6 @@ impl Shard {
     }
 }
 
-// MEMORY USAGE, kept apart from the layout code above: what one entry's allocation costs.
-impl Entry {
-    /// Bytes of this entry's own allocation (header, deadline, key), as jemalloc rounds
-    /// the request up to its size class.
-    pub fn alloc_bytes(&self) -> usize {
-        crate::memory::alloc_size(Self::layout(self.key().len(), self.expire_at() != 0).size())
-    }
-}
-
 /// A shard's table as its expiry wheel sees it (see [`expiry::WheelKeys`]).
 struct WheelTable<'a, H> {
     table: &'a mut HashTable<Entry>,
@@ -935,6 +669,8 @@ impl Store {
     /// `databases` databases of `shards` shards each (rounded up to a power of two).
     pub fn new(databases: usize, shards: usize) -> Self {
         let shards = shards.clamp(1, 1 << 16).next_power_of_two();
+        // Fixed now, before any key can have a deadline (see `entry::deadline_base`).
+        entry::deadline_base();
         let shared_ints = Arc::default();
         let evictor = evict::Evictor::default();
         let deletions = Arc::default();
@@ -1154,59 +890,6 @@ mod tests {
         assert!((db..db + 20).contains(&gb), "{gb} vs {db}");
         assert_eq!(s.stats.expired_keys, 2);
         assert_eq!(s.expires, 0);
-    }
-
-    #[test]
-    fn entry_keeps_key_value_deadline_and_clock_across_changes() {
-        let mut e = Entry::new(b"some:key", Value::string(b"hello"), 0, 7);
-        assert_eq!(
-            (e.key(), e.expire_at(), e.access()),
-            (&b"some:key"[..], 0, 7)
-        );
-        e.set_expire_at(1_700_000_000_123);
-        assert_eq!(
-            (e.key(), e.expire_at(), e.access()),
-            (&b"some:key"[..], 1_700_000_000_123, 7)
-        );
-        e.set_expire_at(42);
-        e.set_access(9);
-        assert_eq!((e.expire_at(), e.access()), (42, 9));
-        e.set_expire_at(0);
-        assert_eq!(
-            (e.key(), e.expire_at(), e.access()),
-            (&b"some:key"[..], 0, 9)
-        );
-        assert_eq!(e.value.string_bytes().as_deref(), Some(&b"hello"[..]));
-        e.value = Value::string(&[b'x'; 100]);
-        let e = e.with_key(b"");
-        assert_eq!((e.key(), e.access()), (&b""[..], 9));
-        assert_eq!(e.value.string_len(), Some(100));
-        let e = Entry::new(&[0xff; 1000], Value::Int(5), 3, u32::MAX);
-        assert_eq!(
-            (e.key().len(), e.expire_at(), e.access()),
-            (1000, 3, u32::MAX >> 1)
-        );
-        assert_eq!(e.value.as_int(), Some(5));
-        // Both key-length forms (one byte below 255, five bytes from 255), with and
-        // without a deadline.
-        for len in [0usize, 1, 254, 255, 256, 70_000] {
-            let key: Vec<u8> = (0..len).map(|i| i as u8).collect();
-            for deadline in [0u64, u64::MAX >> 1] {
-                let mut e = Entry::new(&key, Value::string(b"v"), deadline, 3);
-                assert_eq!(
-                    (e.key(), e.expire_at(), e.access()),
-                    (&key[..], deadline, 3)
-                );
-                e.set_expire_at(if deadline == 0 { 5 } else { 0 });
-                assert_eq!(e.key(), &key[..]);
-                assert!(e.alloc_bytes() >= 20 + len);
-            }
-        }
-        // 10-byte key, no deadline: 31 bytes, the 32-byte class.
-        assert_eq!(
-            Entry::new(b"key:123456", Value::Int(1), 0, 0).alloc_bytes(),
-            32
-        );
     }
 
     #[test]

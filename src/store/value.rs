@@ -7,18 +7,19 @@
 /// Longest string Redis stores as `embstr` (OBJ_ENCODING_EMBSTR_SIZE_LIMIT).
 pub const EMBSTR_LIMIT: usize = 44;
 
-/// Strings up to this length live inside the value itself (no allocation of their own):
-/// the most a 16-byte `Value` holds beside its tag and a length byte.
+/// Strings up to this length live inside the value itself (no allocation of their own,
+/// and in an entry inline after the key): the most a 16-byte `Value` holds beside its tag
+/// and a length byte.
 pub const SMALL_MAX: usize = 14;
 
 /// Redis keeps one shared object for each of the integers 0..9999 (OBJ_SHARED_INTEGERS).
 pub const SHARED_INTEGERS: i64 = 10_000;
 
-/// `Value` is part of every entry: keep it at 16 bytes, a tag and one word, so an entry
-/// with a 10-byte key and a short value (16 + 4 + 1 + 10 bytes) takes a 32-byte jemalloc
-/// class; at 32 bytes (collections and `Vec`s inline) it took the 48-byte class, 16 bytes
-/// more a key. Longer strings sit behind one thin pointer and collections behind a `Box`,
-/// which costs a collection one small allocation (16-24 bytes) more.
+/// `Value` is what an entry's bytes decode to (see `entry.rs`, which stores it in fewer:
+/// an inline string's own length, an integer's significant bytes, a pointer): keep it at
+/// 16 bytes, a tag and one word, so decoding one is a copy of two registers. Longer
+/// strings sit behind one thin pointer and collections behind a `Box`, which costs a
+/// collection one small allocation (16-24 bytes) more than holding it inline would.
 const _: () = assert!(std::mem::size_of::<Value>() == 16);
 
 pub enum Value {
@@ -114,6 +115,20 @@ impl ThinBytes {
         // SAFETY: `len` bytes were written after the header in `new` and live, unchanged,
         // as long as `self`.
         unsafe { std::slice::from_raw_parts(self.ptr.as_ptr().add(THIN_HEADER), self.len()) }
+    }
+
+    /// Gives up the allocation as its pointer (an entry stores it in its payload bytes).
+    pub(super) fn into_raw(self) -> std::ptr::NonNull<u8> {
+        std::mem::ManuallyDrop::new(self).ptr
+    }
+
+    /// Takes an allocation given up by [`ThinBytes::into_raw`] back.
+    ///
+    /// # Safety
+    /// `ptr` came from `into_raw` and no other `ThinBytes` owns it (unless the one made
+    /// here is never dropped).
+    pub(super) unsafe fn from_raw(ptr: std::ptr::NonNull<u8>) -> ThinBytes {
+        ThinBytes { ptr }
     }
 
     /// Bytes requested from the allocator (MEMORY USAGE rounds it to the size class).
