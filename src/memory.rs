@@ -380,7 +380,8 @@ mod tests {
         let mut seen = Vec::new();
         let counted = (0..5).any(|_| {
             let before = sample().used;
-            let big: Vec<u8> = vec![1; 64 << 20];
+            // black_box: the optimizer may otherwise drop an allocation nothing reads.
+            let big: Vec<u8> = std::hint::black_box(vec![1; 64 << 20]);
             let during = sample();
             assert!(during.peak >= during.used);
             assert!(during.rss > 0);
