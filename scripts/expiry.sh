@@ -4,7 +4,9 @@
 #
 # For each server (pinned to core 0; every client pinned to core 1):
 #   1. baseline: COUNT keys with far deadlines are loaded (redis-cli --pipe), then
-#      redis-benchmark GET/SET (db 1, 10k keys) gives p99 latencies without expiry;
+#      redis-benchmark GET/SET (db 1, 10k keys) gives p99 latencies without expiry, over
+#      as many requests as the wave's run (enough to span the wave, from a first short
+#      run);
 #   2. the keys are flushed and COUNT keys are loaded with `SET key:N value:N PXAT d`,
 #      the deadlines d spread evenly over SPREAD_MS starting a few seconds after the load
 #      (PXAT rather than PX so the watcher knows every deadline exactly);
@@ -205,11 +207,16 @@ for side in $SERVERS; do
     started=$(date +%s%3N)
     load "$port" "$WORK/far.resp"
     lead=${LEAD_MS:-$((2 * ($(date +%s%3N) - started) + 2 * gen_ms + 4000))}
-    read -r gp sp gr sr <<<"$(bench "$port" 200000)"
+    if [[ -z ${n:-} ]]; then
+        # Enough requests for GET and SET to span the wave, from a first short run; the
+        # same for every run after, so each p99 is over as many requests (a longer run
+        # meets more of a shared machine's hiccups).
+        read -r gp sp gr sr <<<"$(bench "$port" 100000)"
+        n=$(awk -v g="$gr" -v s="$sr" -v ms="$SPREAD_MS" 'BEGIN { printf "%d", (ms / 1000 + 2) / (1 / g + 1 / s) }')
+    fi
+    read -r gp sp gr sr <<<"$(bench "$port" "$n")"
     base_get=$gp base_set=$sp
-    # Enough requests for GET and SET to span the wave.
-    n=$(awk -v g="$gr" -v s="$sr" -v ms="$SPREAD_MS" 'BEGIN { printf "%d", (ms / 1000 + 2) / (1 / g + 1 / s) }')
-    echo "  $side: baseline p99 GET $gp ms SET $sp ms (rps $gr / $sr); wave run: -n $n" >&2
+    echo "  $side: baseline p99 GET $gp ms SET $sp ms (rps $gr / $sr, -n $n)" >&2
     redis-cli -p "$port" FLUSHDB >/dev/null
     sleep 1
     used_before=$(info "$port" memory used_memory)

@@ -163,6 +163,10 @@ impl Slot {
         self.head.pop()
     }
 
+    fn len(&self) -> usize {
+        self.head.len() + self.full.len() * CHUNK
+    }
+
     fn heap_bytes(&self) -> usize {
         self.head.capacity() * 4
             + self.full.capacity() * std::mem::size_of::<Box<[u32; CHUNK]>>()
@@ -323,9 +327,20 @@ impl ExpiryWheel {
     /// Advances to `now` (unix ms): deletes (through `keys`) the keys whose deadline has
     /// passed and cascades upper slots, spending at most `budget` table operations'
     /// worth of work. With nothing due, it cascades the slots that come next ahead of
-    /// time. Returns true when work remains (the budget ran out) so the caller can come
-    /// back sooner.
+    /// time, a share at a time. Returns true when work that cannot wait remains (the
+    /// budget ran out) so the caller can come back sooner.
     pub fn advance(&mut self, now: u64, budget: usize, keys: &mut impl WheelKeys) -> bool {
+        self.advance_counted(now, budget, keys).0
+    }
+
+    /// [`Self::advance`], also returning the work done (budget units: a caller that yields
+    /// after so much work counts cascading ahead, which deletes nothing).
+    pub fn advance_counted(
+        &mut self,
+        now: u64,
+        budget: usize,
+        keys: &mut impl WheelKeys,
+    ) -> (bool, usize) {
         let limit = budget.saturating_mul(COST_TABLE);
         let now_tick = clock(now);
         let mut spent = 0;
@@ -371,22 +386,35 @@ impl ExpiryWheel {
             if self.advance_to(now_tick) || !self.due.is_empty() {
                 continue;
             }
-            // Nothing is due: cascade what comes next while the budget lasts, so a
-            // crowded upper slot is not read through only once its first keys are due.
+            // Nothing is due: cascade what comes next, so a crowded upper slot is not
+            // read through only once its first keys are due. Paced to be done a quarter
+            // of a slot before it is due: this work is not urgent yet, and done all at
+            // once it would take clients' time in a burst.
             let Some((start, level, slot)) = self.next_ahead() else {
                 break false;
             };
+            let left = start - self.elapsed;
+            let slack = slot_range(level) / 4;
+            let pace = (left > slack + 1).then(|| {
+                let marks = self.levels[level]
+                    .slots
+                    .as_ref()
+                    .map_or(0, |s| s[slot].len());
+                // Twice the even share of each tick left: calls come about once a tick.
+                (marks * 2 / (left - slack) as usize + 1) * COST_TABLE
+            });
+            let paced_limit = pace.map_or(limit, |p| limit.min(spent + p));
             if let Drained::OutOfBudget =
-                self.drain(level, slot, start, now, limit, &mut spent, keys)
+                self.drain(level, slot, start, now, paced_limit, &mut spent, keys)
             {
-                break 'work true;
+                break 'work pace.is_none();
             }
         };
         self.due.append(&mut early);
         if self.due.is_empty() && self.due.capacity() > CHUNK {
             self.due = Vec::new();
         }
-        more
+        (more, spent / COST_TABLE)
     }
 
     /// Moves `elapsed` up to `tick` (never back). Returns true if overflowed marks were
@@ -564,10 +592,11 @@ mod tests {
             t.add(&mut w, i, 100_000);
         }
         assert_eq!(w.levels[2].occupied, 1 << 3);
-        // Once the wheel is in slot 2 (65.5 s on), slot 3 is cascaded ahead of time, one
-        // table read per mark: 4 per call (budget 4).
+        // Slot 3 is cascaded ahead of time, a share per call, from when the wheel is in
+        // slot 2 (65.5 s on). A quarter of a slot (8.2 s) before it is due, what is left
+        // cannot wait: one table read per mark, 4 per call (budget 4).
         let mut calls = 1;
-        while w.advance(70_000, 4, &mut t) {
+        while w.advance(95_000, 4, &mut t) {
             calls += 1;
             assert!(calls < 1000);
         }
@@ -647,13 +676,40 @@ mod tests {
             let d = 5_000 + *i as u64 * 7919 % 1500;
             assert!(*f >= d && *f < d + GRAIN + 7, "{i}: {d} fired {f}");
         }
-        // Each slot was read while the one before it was current.
+        // Each slot was read before it was due (by more than the time of a slot's
+        // quarter, 128 ms, less two calls).
         for (now, from) in &t.reads {
             assert!(
-                *now + 400 < *from,
+                *now + 100 < *from,
                 "read at {now} for a slot starting at {from}"
             );
         }
+    }
+
+    /// Cascading ahead of time is spread over the slot before: no call does much of it.
+    #[test]
+    fn cascading_ahead_is_paced() {
+        let mut w = ExpiryWheel::new(0);
+        let mut t = Fake::default();
+        // 6400 keys in level 1's slot 3 (1536..2048 ms), cascaded while the wheel is in
+        // slot 2 (1024..1536 ms).
+        for i in 0..6400u64 {
+            t.add(&mut w, i, 1_540 + i % 400);
+        }
+        let mut per_call = Vec::new();
+        let mut now = 1_000;
+        while now < 2_000 {
+            now += 10;
+            let before = t.reads.len();
+            assert!(!w.advance(now, 10_000, &mut t), "{now}");
+            per_call.push(t.reads.len() - before);
+        }
+        assert_eq!(t.reads.len(), 6400);
+        // 48 ticks (384 ms) to do it in: twice the even share is about 270 per call.
+        assert!(per_call.iter().all(|n| *n <= 300), "{per_call:?}");
+        // Done a quarter of a slot (128 ms) before the slot is due, at 1536 ms.
+        assert_eq!(per_call[..40].iter().sum::<usize>(), 6400, "{per_call:?}");
+        assert_eq!(t.fired.len(), 6400);
     }
 
     #[test]

@@ -488,16 +488,17 @@ impl Shard {
     /// Active expiry: deletes the keys whose deadline is at or before `now`, doing at most
     /// `budget` table operations' worth of wheel work (see [`ExpiryWheel::advance`]).
     /// `hasher` is the store's ([`Store::entry_hasher`]): a far wheel slot tells its keys
-    /// by their hash. Returns (keys deleted, whether due work remains). The server's
-    /// expiry task calls it shard by shard, so it can yield between them.
+    /// by their hash. Returns (keys deleted, whether due work remains, work done in budget
+    /// units). The server's expiry task calls it shard by shard, so it can yield between
+    /// them.
     pub fn expire_due(
         &mut self,
         now: u64,
         budget: usize,
         hasher: &impl Fn(&Entry) -> u64,
-    ) -> (usize, bool) {
+    ) -> (usize, bool, usize) {
         let Some(wheel) = self.wheel.as_mut() else {
-            return (0, false);
+            return (0, false, 0);
         };
         let mut keys = WheelTable {
             table: &mut self.table,
@@ -505,7 +506,7 @@ impl Shard {
             deleted: 0,
             log: (&self.deletions, self.db),
         };
-        let more = wheel.advance(now, budget, &mut keys);
+        let (more, worked) = wheel.advance_counted(now, budget, &mut keys);
         let deleted = keys.deleted;
         self.expires -= deleted;
         self.stats.expired_keys += deleted as u64;
@@ -516,7 +517,7 @@ impl Shard {
             // Drop stale entries and the wheel's memory once nothing can expire here.
             self.wheel = None;
         }
-        (deleted, more)
+        (deleted, more, worked)
     }
 
     /// Gives a table that expiry left mostly empty its memory back, as Redis resizes a
@@ -842,7 +843,8 @@ mod tests {
         s.insert_new(h, entry(b"k", real - 1_000), &store.entry_hasher());
         // A tick whose clock is earlier than the deadline must not drop the entry...
         let hasher = store.entry_hasher();
-        assert_eq!(s.expire_due(real - 5_000, 100, &hasher), (0, false));
+        let (deleted, more, _) = s.expire_due(real - 5_000, 100, &hasher);
+        assert_eq!((deleted, more), (0, false));
         assert_eq!(s.len(), 1);
         // ...so the key is still collected once the clock passes its deadline.
         assert_eq!(s.expire_due(real, 100, &hasher).0, 1);
