@@ -414,7 +414,7 @@ impl ExpiryWheel {
         if self.due.is_empty() && self.due.capacity() > CHUNK {
             self.due = Vec::new();
         }
-        (more, spent / COST_TABLE)
+        (more, spent.div_ceil(COST_TABLE))
     }
 
     /// Moves `elapsed` up to `tick` (never back). Returns true if overflowed marks were
