@@ -327,20 +327,11 @@ impl ExpiryWheel {
     /// Advances to `now` (unix ms): deletes (through `keys`) the keys whose deadline has
     /// passed and cascades upper slots, spending at most `budget` table operations'
     /// worth of work. With nothing due, it cascades the slots that come next ahead of
-    /// time, a share at a time. Returns true when work that cannot wait remains (the
-    /// budget ran out) so the caller can come back sooner.
-    pub fn advance(&mut self, now: u64, budget: usize, keys: &mut impl WheelKeys) -> bool {
-        self.advance_counted(now, budget, keys).0
-    }
-
-    /// [`Self::advance`], also returning the work done (budget units: a caller that yields
-    /// after so much work counts cascading ahead, which deletes nothing).
-    pub fn advance_counted(
-        &mut self,
-        now: u64,
-        budget: usize,
-        keys: &mut impl WheelKeys,
-    ) -> (bool, usize) {
+    /// time, a share at a time. Returns whether work that cannot wait remains (the budget
+    /// ran out), so the caller can come back sooner, and the work done in budget units (a
+    /// caller that yields after so much work counts cascading ahead, which deletes
+    /// nothing).
+    pub fn advance(&mut self, now: u64, budget: usize, keys: &mut impl WheelKeys) -> (bool, usize) {
         let limit = budget.saturating_mul(COST_TABLE);
         let now_tick = clock(now);
         let mut spent = 0;
@@ -570,7 +561,7 @@ mod tests {
         while now < end {
             // Fine steps while keys are near, coarse ones later.
             now += if now < start + 310_000 { 13 } else { 9_973 };
-            while w.advance(now, budget, &mut t) {}
+            while w.advance(now, budget, &mut t).0 {}
         }
         for (i, d) in deadlines.iter().enumerate() {
             let f = t.fired[&(i as u32)];
@@ -596,7 +587,7 @@ mod tests {
         // slot 2 (65.5 s on). A quarter of a slot (8.2 s) before it is due, what is left
         // cannot wait: one table read per mark, 4 per call (budget 4).
         let mut calls = 1;
-        while w.advance(95_000, 4, &mut t) {
+        while w.advance(95_000, 4, &mut t).0 {
             calls += 1;
             assert!(calls < 1000);
         }
@@ -606,7 +597,7 @@ mod tests {
         assert_eq!(w.levels[2].occupied, 0);
         assert_eq!(w.levels[1].occupied, 1 << ((12_501 >> 6) % SLOTS));
         let mut calls = 1;
-        while w.advance(100_500, 64, &mut t) {
+        while w.advance(100_500, 64, &mut t).0 {
             calls += 1;
             assert!(calls < 100);
         }
@@ -668,7 +659,7 @@ mod tests {
         while now < 7_000 {
             now += 7;
             t.now = now;
-            while w.advance(now, 16, &mut t) {}
+            while w.advance(now, 16, &mut t).0 {}
         }
         assert_eq!(t.fired.len(), 3000);
         assert_eq!(t.reads.len(), 3000);
@@ -701,7 +692,7 @@ mod tests {
         while now < 2_000 {
             now += 10;
             let before = t.reads.len();
-            assert!(!w.advance(now, 10_000, &mut t), "{now}");
+            assert!(!w.advance(now, 10_000, &mut t).0, "{now}");
             per_call.push(t.reads.len() - before);
         }
         assert_eq!(t.reads.len(), 6400);
@@ -718,7 +709,7 @@ mod tests {
         let mut t = Fake::default();
         // Indexed behind the wheel's time, so it waits in the due list.
         t.add(&mut w, 7, 9_000);
-        assert!(!w.advance(5_000, 100, &mut t));
+        assert!(!w.advance(5_000, 100, &mut t).0);
         assert!(t.fired.is_empty());
         assert_eq!(w.len(), 1);
         w.advance(9_000, 100, &mut t);

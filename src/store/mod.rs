@@ -506,7 +506,7 @@ impl Shard {
             deleted: 0,
             log: (&self.deletions, self.db),
         };
-        let (more, worked) = wheel.advance_counted(now, budget, &mut keys);
+        let (more, worked) = wheel.advance(now, budget, &mut keys);
         let deleted = keys.deleted;
         self.expires -= deleted;
         self.stats.expired_keys += deleted as u64;
